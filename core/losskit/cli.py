@@ -1,0 +1,58 @@
+"""``losskit`` on the command line: list, describe and check the installed losses."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ._default import default_registry
+from .errors import LosskitError
+
+
+def _list(args: argparse.Namespace) -> int:
+    registry = default_registry()
+    if args.plugins:
+        for info in registry.list_plugins():
+            dist = f"{info.distribution} {info.version}" if info.distribution else "-"
+            line = f"{info.name:<20} {info.status:<8} {dist:<32} {len(info.losses)} losses"
+            if info.error is not None:
+                line += f"\n{'':<20} error: {type(info.error).__name__}: {info.error}"
+            print(line)
+        print(f"fingerprint: {registry.fingerprint()}")
+        return 0
+    for name in registry.list_losses(family=args.family):
+        spec = registry.get_spec(name)
+        print(f"{name:<28} {spec.family:<16} {spec.summary}")
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    print(default_registry().describe(args.name))
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="losskit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="list the installed losses (or plugins)")
+    p.add_argument("--family", help="only this family")
+    p.add_argument("--plugins", action="store_true", help="list plugins with status and version")
+    p.set_defaults(run=_list)
+    p = sub.add_parser("describe", help="show a loss's parameters, input contract and source")
+    p.add_argument("name")
+    p.set_defaults(run=_describe)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except LosskitError as exc:
+        print(f"losskit: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The shared ``reduction`` argument and optional per-element ``weight``.
+
+Semantics, the same for every loss unless its spec declares otherwise:
+
+* ``"none"``: the per-element losses, unchanged in shape;
+* ``"sum"``: their sum;
+* ``"mean"``: their sum divided by their number. An empty batch gives ``0``
+  (torch gives ``nan``), so that a batch with nothing to learn from leaves
+  training finite.
+
+A ``weight`` tensor multiplies the per-element losses before reduction (torch's
+convention for ``BCELoss(weight=...)``: the mean still divides by the number of
+elements, not by the sum of the weights). It has the shape of the
+per-element loss, or ``(N,)`` for one weight per sample.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from .errors import LossInputError
+
+__all__ = ["Reduction", "mean_over", "reduce", "weighted"]
+
+Reduction = Literal["mean", "sum", "none"]
+
+
+def weighted(loss: Tensor, weight: Tensor | None, *, owner: str) -> Tensor:
+    """``loss * weight``, with ``weight`` of ``loss``'s shape or one value per sample."""
+    if weight is None:
+        return loss
+    if not isinstance(weight, Tensor):
+        raise LossInputError(f"{owner}: weight must be a tensor, got {type(weight).__name__}.")
+    if not weight.is_floating_point():
+        raise LossInputError(
+            f"{owner}: weight must be a floating-point tensor, got {weight.dtype}. Use weight.float()."
+        )
+    if weight.shape == loss.shape:
+        return loss * weight
+    if weight.dim() == 1 and loss.dim() >= 1 and weight.shape[0] == loss.shape[0]:
+        return loss * weight.view(-1, *([1] * (loss.dim() - 1)))
+    raise LossInputError(
+        f"{owner}: weight must have the per-element loss shape {tuple(loss.shape)} "
+        f"or one value per sample ({loss.shape[0] if loss.dim() else 1},), got {tuple(weight.shape)}."
+    )
+
+
+def reduce(loss: Tensor, reduction: str, *, weight: Tensor | None = None, owner: str = "loss") -> Tensor:
+    """Apply ``weight`` then ``reduction`` to a tensor of per-element losses."""
+    loss = weighted(loss, weight, owner=owner)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / max(loss.numel(), 1)
+    raise LossInputError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
+
+
+def mean_over(total: Tensor, count: Tensor) -> Tensor:
+    """``total / count`` that is ``0`` (with a finite gradient) when ``count`` is zero."""
+    return total / torch.clamp(count, min=1)

@@ -1,0 +1,149 @@
+"""What a plugin registers: a :class:`LossSpec` per loss, never an instance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import torch
+from torch import Tensor
+
+from ._naming import is_valid_name, normalize
+from .errors import SpecError
+from .loss import Loss
+from .params import Param
+
+__all__ = [
+    "API_VERSION",
+    "Example",
+    "ExampleMaker",
+    "Identity",
+    "InputContract",
+    "LossSpec",
+    "MEAN_DENOMINATORS",
+    "TAGS",
+]
+
+#: The plugin API version this core implements; a spec declaring another is refused.
+API_VERSION = 1
+
+#: Capability tags a spec may carry; the conformance suite reads them.
+TAGS = {
+    "batch_coupled": "the value of one sample depends on the others (contrastive, fairness, dice over the batch)",
+    "compile": "works under torch.compile (checked)",
+    "ignore_index": "has an ignore_index parameter; ignored targets change neither value nor gradient",
+    "weight": "accepts a per-element or per-sample weight= context tensor",
+    "no_bfloat16": "not defined in bfloat16 (e.g. relies on float64-only kernels)",
+    "no_gradcheck": "not differentiable everywhere, so gradcheck does not apply (e.g. hinge at the kink)",
+    "nondeterministic": "uses random sampling; fixed seeds are needed for repeatable values",
+    "penalty": "a regularisation term: reads model= from context, ignores input and target",
+    "composite": "built from other losses",
+}
+
+#: What ``reduction='mean'`` divides the summed ``'none'`` output by.
+MEAN_DENOMINATORS = ("elements", "batch", "non_ignored", "weights", "custom")
+
+
+@dataclass(frozen=True)
+class InputContract:
+    """What a loss expects: documentation and the conformance suite's guide.
+
+    ``input``: ``values`` (regression), ``logits``, ``probabilities``,
+    ``log_probabilities``, ``embeddings`` or ``any``. ``target``: ``same_shape``,
+    ``class_indices``, ``one_hot``, ``soft`` (probabilities), ``binary``,
+    ``signs`` (±1), ``labels`` (metric learning) or ``any``.
+    """
+
+    input: str
+    target: str
+    input_shape: str = "(N, *)"
+    target_shape: str = "(N, *)"
+    output_shape: str = "(N, *) with reduction='none', else ()"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One call's worth of arguments: ``loss(example.input, example.target, **example.context)``."""
+
+    input: Any
+    target: Any
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ExampleMaker(Protocol):
+    def __call__(
+        self, generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
+    ) -> Example: ...
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A declared equality: this loss with ``params`` equals ``equals`` with ``equals_params``.
+
+    e.g. ``Identity({"gamma": 0.0}, "cross_entropy", note="focal with gamma=0 is cross-entropy")``.
+    """
+
+    params: Mapping[str, Any]
+    equals: str
+    equals_params: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Everything the registry, the docs and the conformance suite know about one loss.
+
+    ``factory`` builds the loss from validated keyword parameters; when it is a
+    :class:`Loss` subclass, ``params`` default to its declared ``params``.
+    ``example`` makes inputs for the conformance suite. ``reference``, written
+    independently of the implementation in float64 from the paper, is called
+    as ``reference(example, **params)`` with every parameter (``reduction``
+    included) and returns the expected loss. ``functional`` is the functional
+    form, called as ``functional(input, target, **params, **context)``.
+    """
+
+    name: str
+    factory: Callable[..., Loss]
+    summary: str
+    family: str
+    source: str
+    contract: InputContract
+    example: ExampleMaker
+    params: tuple[Param, ...] | None = None
+    aliases: tuple[str, ...] = ()
+    reference: Callable[..., Tensor] | None = None
+    functional: Callable[..., Tensor] | None = None
+    tags: frozenset[str] = frozenset()
+    identities: tuple[Identity, ...] = ()
+    mean_denominator: Literal["elements", "batch", "non_ignored", "weights", "custom"] = "elements"
+    api_version: int = API_VERSION
+
+    def __post_init__(self) -> None:
+        where = f"LossSpec {self.name!r}"
+        for n in (self.name, *self.aliases):
+            if not isinstance(n, str) or not is_valid_name(normalize(n)):
+                raise SpecError(f"{where}: name {n!r} must be lower_snake_case letters, digits and '_'.")
+        if self.api_version != API_VERSION:
+            raise SpecError(
+                f"{where}: declares plugin API version {self.api_version}, this losskit implements "
+                f"{API_VERSION}. Upgrade losskit or the plugin so that they agree."
+            )
+        if not callable(self.factory):
+            raise SpecError(f"{where}: factory must be callable, got {self.factory!r}.")
+        unknown_tags = set(self.tags) - TAGS.keys()
+        if unknown_tags:
+            raise SpecError(f"{where}: unknown tags {sorted(unknown_tags)}; known: {sorted(TAGS)}.")
+        if self.mean_denominator not in MEAN_DENOMINATORS:
+            raise SpecError(f"{where}: mean_denominator must be one of {MEAN_DENOMINATORS}.")
+        if self.params is None:
+            if not (isinstance(self.factory, type) and issubclass(self.factory, Loss)):
+                raise SpecError(f"{where}: params are required when the factory is not a Loss subclass.")
+            object.__setattr__(self, "params", tuple(self.factory.params))
+        object.__setattr__(self, "tags", frozenset(self.tags))
+        object.__setattr__(self, "aliases", tuple(normalize(a) for a in self.aliases))
+        object.__setattr__(self, "name", normalize(self.name))
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params or ())

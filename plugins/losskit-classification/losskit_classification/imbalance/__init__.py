@@ -1,0 +1,7 @@
+"""Specs of the imbalance classification losses, collected for the plugin hook."""
+
+from __future__ import annotations
+
+from losskit import LossSpec
+
+SPECS: list[LossSpec] = []
