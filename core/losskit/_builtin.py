@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from .hooks import hookimpl
 from .spec import LossSpec
+from .terms import SPECS as TERM_SPECS
 
 
 @hookimpl
 def losskit_register_losses(register: Callable[[LossSpec], None]) -> None:
-    pass
+    for spec in TERM_SPECS:
+        register(spec)
