@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from torch import Tensor, nn
 
@@ -32,7 +32,7 @@ from ._naming import did_you_mean
 from .errors import ContextError
 from .params import Param, reduction_param, validate_params
 
-__all__ = ["ContextKeys", "Loss"]
+__all__ = ["ContextKeys", "Loss", "LossOutput"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,13 @@ class ContextKeys:
 
     accepted: frozenset[str]
     required: frozenset[str]
+
+
+class LossOutput(NamedTuple):
+    """What :meth:`Loss.breakdown` returns: the total, and detached per-term values keyed by stable names."""
+
+    total: Tensor
+    parts: dict[str, Tensor]
 
 
 @functools.cache
@@ -115,6 +122,15 @@ class Loss(nn.Module):
     def __call__(self, input: Any, target: Any, **context: Any) -> Tensor:
         self.check_context(context)
         return super().__call__(input, target, **context)
+
+    def breakdown(self, input: Any, target: Any, **context: Any) -> LossOutput:
+        """The loss and its named, detached per-term values for logging, computed once.
+
+        A single loss has one part, under its name; composites (:mod:`losskit.compose`)
+        list one part per term.
+        """
+        total = self(input, target, **context)
+        return LossOutput(total, {self._config_name: total.detach()})
 
     def to_config(self) -> dict[str, Any]:
         """A plain, JSON-able dict from which :func:`losskit.build_loss` rebuilds this loss."""

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from losskit.spec import LossSpec
 
-SPECS: list[LossSpec] = []
+from . import fairness, penalties
+
+SPECS: list[LossSpec] = [*penalties.SPECS, *fairness.SPECS]

@@ -6,7 +6,6 @@ import torch
 
 from losskit import Example
 
-
 def paired_values(
     generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
 ) -> Example:
@@ -15,3 +14,25 @@ def paired_values(
     input = torch.randn(shape, generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
     target = torch.randn(shape, generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
     return Example(input, target)
+
+
+def poisson_counts(
+    generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
+) -> Example:
+    """Positive ``input`` in ``[0.2, 3)`` and Poisson counts drawn with that rate, ``(batch_size, 3)``.
+
+    A positive input is valid both as a rate (``log_input=False``) and as a log-rate.
+    """
+    shape = (batch_size, 3)
+    rate = 0.2 + 2.8 * torch.rand(shape, generator=generator, dtype=torch.float64)
+    counts = torch.poisson(rate, generator=generator)
+    return Example(rate.to(device=device, dtype=dtype), counts.to(device=device, dtype=dtype))
+
+
+def values_with_variance(
+    generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
+) -> Example:
+    """Standard normal ``input`` and ``target`` with a positive ``var`` context of the same shape."""
+    example = paired_values(generator, dtype=dtype, device=device, batch_size=batch_size)
+    var = 0.1 + 1.9 * torch.rand(example.input.shape, generator=generator, dtype=torch.float64)
+    return Example(example.input, example.target, {"var": var.to(device=device, dtype=dtype)})

@@ -6,9 +6,23 @@ from collections.abc import Callable
 
 from losskit import LossSpec, hookimpl
 
-from . import mse
+from . import barron, gaussian_nll, huber, l1, log_cosh, mse, poisson_nll, pseudo_huber, quantile, smooth_l1
+
+SPECS = (
+    mse.SPEC,
+    l1.SPEC,
+    huber.SPEC,
+    smooth_l1.SPEC,
+    log_cosh.SPEC,
+    quantile.SPEC,
+    poisson_nll.SPEC,
+    gaussian_nll.SPEC,
+    pseudo_huber.SPEC,
+    barron.SPEC,
+)
 
 
 @hookimpl
 def losskit_register_losses(register: Callable[[LossSpec], None]) -> None:
-    register(mse.SPEC)
+    for spec in SPECS:
+        register(spec)

@@ -1,0 +1,140 @@
+"""What a check runs against: a spec, the registry it is built from, and the plugin that provides it."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .._default import default_registry
+from .._naming import normalize
+from .._plugins import PluginInfo
+from ..errors import PluginLoadError, UnknownLossError
+from ..loss import Loss
+from ..registry import Registry
+from ..spec import LossSpec
+
+__all__ = ["CheckSkipped", "ConformanceError", "RegisteredSpec", "conformance_check", "plugin_specs", "subject_of"]
+
+
+class ConformanceError(AssertionError):
+    """A loss breaks the losskit contract; the message names the loss, the check, what was expected and what came."""
+
+    def __init__(self, message: str, *, loss: str | None = None, check: str | None = None) -> None:
+        self.detail, self.loss, self.check = message, loss, check
+        where = ": ".join(part for part in (loss, check) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class CheckSkipped(Exception):
+    """A check does not apply to this loss (a tag, no reference, no GPU...); the message says why."""
+
+
+@dataclass(frozen=True)
+class RegisteredSpec:
+    """A spec as a registry holds it: what the checks run against.
+
+    ``name`` builds it (``registry.get_loss(name)``; qualified ``plugin:name``
+    when two plugins provide the name). ``plugin`` is ``None`` for a spec
+    passed directly, which then lives in an isolated registry of its own.
+    """
+
+    name: str
+    spec: LossSpec
+    registry: Registry
+    plugin: PluginInfo | None
+
+    def __str__(self) -> str:
+        return self.name
+
+    def build(self, **params: Any) -> Loss:
+        return self.registry.get_loss(self.name, **params)
+
+    def lookup(self, name: str, **params: Any) -> Loss:
+        """Another loss, by name: from this registry, else from the default one (identities name other losses)."""
+        try:
+            return self.registry.get_loss(name, **params)
+        except UnknownLossError:
+            if self.registry is default_registry():
+                raise
+            return default_registry().get_loss(name, **params)
+
+
+def subject_of(spec: RegisteredSpec | LossSpec | str, registry: Registry | None = None) -> RegisteredSpec:
+    """Normalise what a user passes (a name, a spec, a registered spec) to a :class:`RegisteredSpec`."""
+    if isinstance(spec, RegisteredSpec):
+        return spec
+    if isinstance(spec, LossSpec):
+        isolated = Registry(discover=False, builtins=False)
+        isolated.register(spec, plugin="direct")
+        return RegisteredSpec(spec.name, spec, isolated, None)
+    if isinstance(spec, str):
+        registry = registry or default_registry()
+        found = registry.get_spec(spec)
+        qualified = next(n for n, s in registry.specs() if s is found)
+        name = _display_name(registry, qualified)
+        return RegisteredSpec(name, found, registry, registry.provider(name))
+    raise TypeError(f"expected a loss name, a LossSpec or a RegisteredSpec, got {type(spec).__name__}")
+
+
+def _display_name(registry: Registry, qualified: str) -> str:
+    """``plugin:name`` only where the bare name is ambiguous (what ``list_losses`` shows)."""
+    bare = qualified.partition(":")[2]
+    return bare if bare in registry.list_losses() else qualified
+
+
+def plugin_specs(plugin: str | None = None, *, registry: Registry | None = None) -> list[RegisteredSpec]:
+    """The specs that ``plugin`` (entry-point or distribution name; ``None`` or ``"all"``: every plugin) registers."""
+    registry = registry or default_registry()
+    infos = registry.list_plugins()
+    if plugin is not None and normalize(plugin) != "all":
+        wanted = normalize(plugin)
+        infos = [i for i in infos if wanted in {normalize(i.name), normalize(i.distribution or "")}]
+        if not infos:
+            known = ", ".join(sorted(i.name for i in registry.list_plugins())) or "none"
+            raise UnknownLossError(f"no losskit plugin named {plugin!r}. Installed plugins: {known}.")
+        for info in infos:
+            if info.status == "failed":
+                raise PluginLoadError(
+                    f"plugin {info.label} failed to load: {type(info.error).__name__}: {info.error}"
+                ) from info.error
+    by_plugin = {i.name: i for i in infos if i.status == "active"}
+    subjects = []
+    for qualified, spec in registry.specs():
+        plugin_name = qualified.partition(":")[0]
+        if plugin_name in by_plugin:
+            subjects.append(RegisteredSpec(_display_name(registry, qualified), spec, registry, by_plugin[plugin_name]))
+    return subjects
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def conformance_check(short: str) -> Callable[[F], F]:
+    """Make ``func(subject)`` a public check ``check_x(spec, *, registry=None)``.
+
+    Every failure comes out as a :class:`ConformanceError` naming the loss and
+    the check; an unexpected exception from the loss is wrapped into one.
+    ``short`` is the check's column header in ``losskit check``.
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def check(spec: RegisteredSpec | LossSpec | str, *, registry: Registry | None = None) -> None:
+            subject = subject_of(spec, registry)
+            try:
+                func(subject)
+            except CheckSkipped:
+                raise
+            except ConformanceError as exc:
+                raise ConformanceError(exc.detail, loss=subject.name, check=func.__name__) from exc.__cause__
+            except Exception as exc:
+                raise ConformanceError(
+                    f"raised {type(exc).__name__}: {exc}", loss=subject.name, check=func.__name__
+                ) from exc
+
+        check.short = short  # type: ignore[attr-defined]
+        return check  # type: ignore[return-value]
+
+    return decorate

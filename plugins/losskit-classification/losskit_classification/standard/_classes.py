@@ -1,0 +1,88 @@
+"""Shared handling of class-index targets: shape checks, per-class weights, reductions over kept targets.
+
+``input`` is ``(N, C, d_1, ..., d_K)`` (class scores along dim 1, like torch) and
+``target`` is ``(N, d_1, ..., d_K)`` of ``torch.long`` class indices.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from losskit import Param
+from losskit.errors import LossInputError
+from losskit.inputs import check_class_indices, check_floating, check_tensor
+from losskit.reduction import mean_over
+
+CLASS_WEIGHTS = Param(
+    "class_weights", None, "one weight per class (length C), or None for equal weights", type=tuple, ge=0, nullable=True
+)
+IGNORE_INDEX = Param("ignore_index", -100, "target value that contributes neither loss nor gradient", type=int)
+
+
+def check_class_input(owner: str, input: Tensor) -> None:
+    """Floating ``input`` of shape ``(N, C, *)``."""
+    check_floating(owner, "input", input)
+    if input.dim() < 2:
+        raise LossInputError(
+            f"{owner}: input must have shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}. "
+            "For a single sample use input.unsqueeze(0)."
+        )
+
+
+def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_index: int | None = None) -> None:
+    """``input (N, C, *)`` floating and ``target (N, *)`` integer class indices in ``[0, C)``."""
+    check_class_input(owner, input)
+    check_tensor(owner, "target", target)
+    expected = (input.shape[0], *input.shape[2:])
+    if tuple(target.shape) != expected:
+        hint = ""
+        if target.shape == input.shape:
+            hint = " A target of the input's shape looks one-hot or soft: pass class indices target.argmax(1)."
+        raise LossInputError(
+            f"{owner}: target must hold one class index per sample, shape {expected} for input "
+            f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
+        )
+    check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)
+
+
+def check_signs(owner: str, target: Tensor) -> None:
+    """Floating targets holding only -1 and +1."""
+    check_floating(owner, "target", target)
+    if torch.compiler.is_compiling() or target.numel() == 0:
+        return
+    bad = (target != 1) & (target != -1)
+    if bool(bad.any()):
+        raise LossInputError(
+            f"{owner}: target must hold -1 or +1, got {target[bad][0].item():g}. "
+            "For {0, 1} labels use 2 * target - 1."
+        )
+
+
+def class_weight_tensor(owner: str, weights: tuple[float, ...] | None, input: Tensor) -> Tensor | None:
+    """The per-class weights as a ``(C,)`` tensor of ``input``'s dtype and device."""
+    if weights is None:
+        return None
+    num_classes = input.shape[1]
+    if len(weights) != num_classes:
+        raise LossInputError(
+            f"{owner}: class_weights has {len(weights)} values but the input has {num_classes} classes "
+            "along dim 1. Give one weight per class."
+        )
+    return torch.tensor(weights, dtype=input.dtype, device=input.device)
+
+
+def reduce_over(loss: Tensor, reduction: str, denominator: Tensor) -> Tensor:
+    """``'none'``: ``loss``; ``'sum'``: its sum; ``'mean'``: its sum over ``denominator`` (0 when that is 0)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    return total if reduction == "sum" else mean_over(total, denominator.to(total.dtype))
+
+
+def kept_weights(target: Tensor, ignore_index: int, class_weights: Tensor | None, dtype: torch.dtype) -> Tensor:
+    """Per-target weight ``w_{y_n}`` (1 without class weights), 0 where ``target == ignore_index``."""
+    kept = target != ignore_index
+    if class_weights is None:
+        return kept.to(dtype)
+    return torch.where(kept, class_weights[torch.where(kept, target, 0)], 0).to(dtype)

@@ -1,0 +1,74 @@
+"""Binary cross-entropy of probabilities against {0, 1} or soft targets (torch.nn.BCELoss)."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, reduction_param
+from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.reduction import Reduction, reduce
+
+from .._examples import binary_probabilities
+from .reference import bce_reference
+
+
+def bce_loss(input: Tensor, target: Tensor, *, weight: Tensor | None = None, reduction: Reduction = "mean") -> Tensor:
+    """Functional form of :class:`BCELoss`."""
+    check_same_shape("bce", input, target)
+    check_floating("bce", "input", input)
+    check_floating("bce", "target", target)
+    check_values_in("bce", "input", input, 0.0, 1.0, "bce takes probabilities; for logits use bce_with_logits.")
+    check_values_in("bce", "target", target, 0.0, 1.0)
+    return reduce(F.binary_cross_entropy(input, target, reduction="none"), reduction, weight=weight, owner="bce")
+
+
+class BCELoss(Loss):
+    r"""Binary cross-entropy between probabilities and targets in ``[0, 1]``.
+
+    .. math::
+        \ell_n = -\big(y_n \log x_n + (1 - y_n) \log(1 - x_n)\big)
+
+    with each log clamped to ``>= -100`` as in torch, so that ``x = 0`` or ``1`` stays finite.
+    Prefer :class:`BCEWithLogitsLoss` on logits: it is exact where this one clamps.
+
+    Args:
+        reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
+
+    Shape:
+        input and target ``(N, *)``, the same shape; output ``(N, *)`` with ``reduction='none'``, else a scalar.
+
+    Context:
+        ``weight``: per-element ``(N, *)`` or per-sample ``(N,)`` weights (the mean still divides by the
+        number of elements, as torch's ``BCELoss(weight=...)``).
+
+    Examples:
+        >>> loss = BCELoss()
+        >>> loss(torch.tensor([0.9, 0.2]), torch.tensor([1.0, 0.0]))
+
+    Reference: Cox, The regression analysis of binary sequences, JRSS B 1958. Matches ``torch.nn.BCELoss``.
+    """
+
+    loss_name = "bce"
+    params = (reduction_param(),)
+
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
+        return bce_loss(input, target, weight=weight, reduction=self.reduction)
+
+
+SPEC = LossSpec(
+    name="bce",
+    aliases=("binary_cross_entropy",),
+    factory=BCELoss,
+    summary="binary cross-entropy of probabilities",
+    family="classification",
+    source="Cox 1958 (logistic regression); torch.nn.BCELoss",
+    contract=InputContract(input="probabilities", target="binary"),
+    example=binary_probabilities,
+    reference=bce_reference,
+    functional=bce_loss,
+    tags=frozenset({"weight"}),
+)

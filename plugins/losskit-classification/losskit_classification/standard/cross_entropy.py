@@ -1,0 +1,136 @@
+"""Cross-entropy of softmax logits against class indices or class probabilities (torch.nn.CrossEntropyLoss)."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit.errors import LossInputError
+from losskit.inputs import check_tensor, check_values_in
+from losskit.reduction import Reduction
+
+from .._examples import class_index_logits
+from ._classes import CLASS_WEIGHTS, IGNORE_INDEX, check_class_input, check_class_target, class_weight_tensor, kept_weights, reduce_over
+from .reference import cross_entropy_reference
+
+LABEL_SMOOTHING = Param(
+    "label_smoothing", 0.0, "mass moved from the target to a uniform distribution", ge=0.0, le=1.0
+)
+
+
+def cross_entropy_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    class_weights: tuple[float, ...] | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Functional form of :class:`CrossEntropyLoss`."""
+    owner = "cross_entropy"
+    check_class_input(owner, input)
+    check_tensor(owner, "target", target)
+    weights = class_weight_tensor(owner, class_weights, input)
+    if target.is_floating_point():
+        if target.shape != input.shape:
+            raise LossInputError(
+                f"{owner}: a floating target is read as class probabilities and must have the input's shape "
+                f"{tuple(input.shape)}, got {tuple(target.shape)}. For class indices pass target.long()."
+            )
+        check_values_in(owner, "probability targets", target, 0.0, 1.0, "Each row should be a distribution.")
+        denominator = None
+    else:
+        check_class_target(owner, input, target, ignore_index=ignore_index)
+        denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
+    loss = F.cross_entropy(
+        input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"
+    )
+    if denominator is None:
+        denominator = input.new_tensor(loss.numel())
+    return reduce_over(loss, reduction, denominator)
+
+
+class CrossEntropyLoss(Loss):
+    r"""Negative log-likelihood of the target class under a softmax over the logits.
+
+    For class indices :math:`y_n` with class weights :math:`w` and smoothing :math:`\varepsilon`:
+
+    .. math::
+        \ell_n = (1-\varepsilon)\, w_{y_n} (-\log p_{n,y_n})
+                 + \frac{\varepsilon}{C} \sum_c w_c (-\log p_{n,c}),
+        \qquad p_{n,c} = \operatorname{softmax}(x_n)_c
+
+    ``'mean'`` divides the sum by :math:`\sum_n w_{y_n}` over the targets that are not
+    ``ignore_index`` (the number of kept targets without class weights). For probability
+    targets :math:`q`, :math:`\ell_n = -\sum_c w_c q'_{n,c} \log p_{n,c}` with
+    :math:`q' = (1-\varepsilon) q + \varepsilon / C`, and ``'mean'`` divides by the number of samples.
+
+    Args:
+        class_weights: one weight per class, or ``None``.
+        ignore_index: target value that is skipped (class-index targets only).
+        label_smoothing: in ``[0, 1]``.
+        reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
+
+    Shape:
+        input ``(N, C)`` or ``(N, C, d1, ...)`` logits; target ``(N)`` / ``(N, d1, ...)`` class indices
+        (``torch.long``) or probabilities of the input's shape; output ``(N)`` / ``(N, d1, ...)`` with
+        ``reduction='none'``, else a scalar.
+
+    Examples:
+        >>> loss = CrossEntropyLoss(label_smoothing=0.1)
+        >>> loss(torch.randn(4, 3), torch.tensor([0, 2, 1, 2]))
+
+    Deviation from torch: when every target is ignored, ``'mean'`` gives 0 (torch gives nan).
+
+    Reference: Szegedy et al., Rethinking the Inception Architecture for Computer Vision, CVPR 2016
+    (label smoothing). Matches ``torch.nn.CrossEntropyLoss``.
+    """
+
+    loss_name = "cross_entropy"
+    params = (CLASS_WEIGHTS, IGNORE_INDEX, LABEL_SMOOTHING, reduction_param())
+
+    def __init__(
+        self,
+        *,
+        class_weights: tuple[float, ...] | None = None,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+        reduction: Reduction = "mean",
+    ) -> None:
+        super().__init__(
+            class_weights=class_weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction
+        )
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return cross_entropy_loss(
+            input,
+            target,
+            class_weights=self.class_weights,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+            reduction=self.reduction,
+        )
+
+
+SPEC = LossSpec(
+    name="cross_entropy",
+    aliases=("ce",),
+    factory=CrossEntropyLoss,
+    summary="softmax cross-entropy; class weights, ignore_index, label smoothing, soft targets",
+    family="classification",
+    source="Szegedy et al. 2016 (label smoothing); torch.nn.CrossEntropyLoss",
+    contract=InputContract(
+        input="logits",
+        target="class_indices",
+        input_shape="(N, C, *)",
+        target_shape="(N, *) class indices, or (N, C, *) probabilities",
+        output_shape="(N, *) with reduction='none', else ()",
+    ),
+    example=class_index_logits,
+    reference=cross_entropy_reference,
+    functional=cross_entropy_loss,
+    tags=frozenset({"ignore_index", "compile"}),
+    mean_denominator="weights",
+)

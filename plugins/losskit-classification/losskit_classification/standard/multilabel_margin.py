@@ -1,0 +1,93 @@
+"""Multi-label hinge loss between every label's score and every non-label's (torch.nn.MultiLabelMarginLoss)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, reduction_param
+from losskit.errors import LossInputError
+from losskit.inputs import check_floating, check_ndim, check_same_shape
+from losskit.reduction import Reduction, reduce
+
+from .._examples import padded_label_lists
+from .reference import multilabel_margin_reference
+
+
+def _check_label_lists(input: Tensor, target: Tensor) -> None:
+    owner = "multilabel_margin"
+    check_same_shape(owner, input, target)
+    check_floating(owner, "input", input)
+    check_ndim(owner, "input", input, (2,), "(N, C)")
+    if target.dtype != torch.long:
+        raise LossInputError(
+            f"{owner}: target must hold torch.long label indices padded with -1 (e.g. [3, 0, -1, -1]), "
+            f"got {target.dtype}. For a {{0, 1}} multi-hot target use multilabel_soft_margin or bce_with_logits."
+        )
+    if target.numel() and not bool(((target >= -1) & (target < input.shape[1])).all()):
+        bad = target[(target < -1) | (target >= input.shape[1])][0].item()
+        raise LossInputError(
+            f"{owner}: target values must be label indices in [0, {input.shape[1]}) or -1 (padding), got {bad}."
+        )
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, *, reduction: Reduction = "mean") -> Tensor:
+    """Functional form of :class:`MultiLabelMarginLoss`."""
+    _check_label_lists(input, target)
+    return reduce(F.multilabel_margin_loss(input, target, reduction="none"), reduction, owner="multilabel_margin")
+
+
+class MultiLabelMarginLoss(Loss):
+    r"""Hinge between the scores of a sample's labels and those of its non-labels.
+
+    .. math::
+        \ell_n = \frac{1}{C} \sum_{j \in Y_n} \sum_{i \notin Y_n} \max(0,\ 1 - (x_{n,j} - x_{n,i}))
+
+    where :math:`Y_n` is the set of labels of sample :math:`n`: the entries of ``target[n]`` before its
+    first ``-1``. ``'mean'`` divides by ``N``.
+
+    Args:
+        reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
+
+    Shape:
+        input ``(N, C)`` scores; target ``(N, C)`` ``torch.long`` label indices padded with ``-1``;
+        output ``(N)`` with ``reduction='none'``, else a scalar.
+
+    Examples:
+        >>> loss = MultiLabelMarginLoss()
+        >>> loss(torch.randn(1, 4), torch.tensor([[3, 0, -1, 1]]))  # labels {3, 0}
+
+    Reference: Zhang and Zhou, Multilabel neural networks with applications to functional genomics and text
+    categorization (BP-MLL), IEEE TKDE 2006. Matches ``torch.nn.MultiLabelMarginLoss``.
+    """
+
+    loss_name = "multilabel_margin"
+    params = (reduction_param(),)
+
+    def __init__(self, *, reduction: Reduction = "mean") -> None:
+        super().__init__(reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+SPEC = LossSpec(
+    name="multilabel_margin",
+    aliases=("multilabel_margin_loss",),
+    factory=MultiLabelMarginLoss,
+    summary="multi-label hinge between label and non-label scores (targets: -1 padded label lists)",
+    family="classification",
+    source="Zhang and Zhou 2006 (BP-MLL); torch.nn.MultiLabelMarginLoss",
+    contract=InputContract(
+        input="logits",
+        target="class_indices",
+        input_shape="(N, C)",
+        target_shape="(N, C) label indices, -1 padded",
+        output_shape="(N,)",
+    ),
+    example=padded_label_lists,
+    reference=multilabel_margin_reference,
+    functional=multilabel_margin_loss,
+    tags=frozenset({"no_gradcheck"}),
+)

@@ -1,0 +1,123 @@
+"""Gaussian negative log-likelihood with a predicted variance (as torch.nn.GaussianNLLLoss)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit.errors import LossInputError
+from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.reduction import Reduction, reduce
+
+from ._examples import values_with_variance
+from .reference import gaussian_nll_reference
+
+
+def _variance_like(input: Tensor, var: Tensor | float) -> Tensor:
+    """``var`` as a tensor that broadcasts against ``input`` under torch's shape rules."""
+    if isinstance(var, numbers.Real) and not isinstance(var, bool):
+        var = torch.full_like(input, float(var))
+    check_floating("gaussian_nll", "var", var)
+    if var.shape == input.shape:
+        return var
+    if var.shape == input.shape[:-1]:  # one variance per row of the last dimension
+        return var.unsqueeze(-1)
+    mismatched = [v for i, v in zip(input.shape, var.shape) if i != v]
+    if var.dim() == input.dim() and mismatched == [1]:  # shared along exactly one dimension
+        return var
+    raise LossInputError(
+        f"gaussian_nll: var must have the input shape {tuple(input.shape)}, that shape without its last "
+        f"dimension, or that shape with one dimension of size 1, got {tuple(var.shape)}."
+    )
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    weight: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Functional form of :class:`GaussianNLLLoss`."""
+    check_same_shape("gaussian_nll", input, target)
+    check_floating("gaussian_nll", "input", input)
+    var = _variance_like(input, var)
+    check_values_in("gaussian_nll", "var", var, 0.0, math.inf, "Variances cannot be negative.")
+    # Clamped to eps in value only, as torch does: the gradient reaches var unchanged.
+    var = var + (var.clamp(min=eps) - var).detach()
+    loss = 0.5 * (torch.log(var) + (input - target).square() / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce(loss, reduction, weight=weight, owner="gaussian_nll")
+
+
+class GaussianNLLLoss(Loss):
+    r"""Negative log-likelihood of the target under a Gaussian with the predicted mean and variance.
+
+    .. math::
+        \ell_n = \tfrac12 \left(\log \max(\sigma_n^2, \varepsilon)
+                 + \frac{(x_n - y_n)^2}{\max(\sigma_n^2, \varepsilon)}\right)
+                 + \mathbb{1}[\text{full}]\, \tfrac12 \log 2\pi
+
+    Args:
+        full: add the constant ``log(2 pi) / 2``.
+        eps: lower clamp of the variance (value only; the gradient passes unchanged, as in torch), ``> 0``.
+        reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
+
+    Shape:
+        input (mean) and target ``(N, *)``, the same shape (no broadcasting); output
+        ``(N, *)`` with ``reduction='none'``, else a scalar.
+
+    Context:
+        ``var`` (required): variances ``>= 0``, of the input shape, of that shape without its
+        last dimension, of that shape with one dimension of size 1, or a float.
+        ``weight``: per-element ``(N, *)`` or per-sample ``(N,)`` weights.
+
+    Examples:
+        >>> loss = GaussianNLLLoss()
+        >>> loss(torch.zeros(2), torch.tensor([1.0, -1.0]), var=torch.ones(2))
+        tensor(0.5000)
+
+    Reference: Nix, Weigend, Estimating the Mean and Variance of the Target Probability
+    Distribution, ICNN 1994. Matches ``torch.nn.GaussianNLLLoss``, except that target must
+    have the input's shape and an invalid var raises ``LossInputError``.
+    """
+
+    loss_name = "gaussian_nll"
+    params = (
+        Param("full", False, "add the constant log(2 pi) / 2", type=bool),
+        Param("eps", 1e-6, "lower clamp of the variance, for stability", gt=0),
+        reduction_param(),
+    )
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: Reduction = "mean") -> None:
+        super().__init__(full=full, eps=eps, reduction=reduction)
+
+    def forward(
+        self, input: Tensor, target: Tensor, *, var: Tensor | float, weight: Tensor | None = None
+    ) -> Tensor:
+        return gaussian_nll_loss(
+            input, target, var=var, full=self.full, eps=self.eps, weight=weight, reduction=self.reduction
+        )
+
+
+SPEC = LossSpec(
+    name="gaussian_nll",
+    aliases=("gaussian",),
+    factory=GaussianNLLLoss,
+    summary="Gaussian negative log-likelihood of the target given a mean and a variance",
+    family="regression",
+    source="Nix & Weigend, ICNN 1994; torch.nn.GaussianNLLLoss",
+    contract=InputContract(input="values", target="same_shape"),
+    example=values_with_variance,
+    reference=gaussian_nll_reference,
+    functional=gaussian_nll_loss,
+    tags=frozenset({"weight", "compile"}),
+)

@@ -1,0 +1,123 @@
+"""Poisson negative log-likelihood for count targets (as torch.nn.PoissonNLLLoss)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.reduction import Reduction, reduce
+
+from ._examples import poisson_counts
+from .reference import poisson_nll_reference
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-8,
+    weight: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Functional form of :class:`PoissonNLLLoss`."""
+    check_same_shape("poisson_nll", input, target)
+    check_floating("poisson_nll", "input", input)
+    check_values_in("poisson_nll", "target", target, 0.0, math.inf, "Targets are counts.")
+    if log_input:
+        loss = torch.exp(input) - target * input
+    else:
+        check_values_in(
+            "poisson_nll", "input", input, 0.0, math.inf, "With log_input=False the input is a rate; "
+            "pass log_input=True for log-rates."
+        )
+        loss = input - target * torch.log(input + eps)
+    if full:
+        # Stirling's approximation of log(target!), zero for target <= 1 as in torch. Targets are
+        # clamped to 1 there so that target * log(target) is never 0 * -inf (a nan gradient).
+        safe = target.clamp(min=1)
+        stirling = safe * torch.log(safe) - safe + 0.5 * torch.log(2 * math.pi * safe)
+        loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
+    return reduce(loss, reduction, weight=weight, owner="poisson_nll")
+
+
+class PoissonNLLLoss(Loss):
+    r"""Negative log-likelihood of a count target under a Poisson distribution with the predicted rate.
+
+    .. math::
+        \ell_n = \begin{cases}
+            e^{x_n} - y_n x_n & \text{log\_input} \\
+            x_n - y_n \log(x_n + \varepsilon) & \text{otherwise}
+        \end{cases}
+        \; + \; \mathbb{1}[\text{full}, y_n > 1]
+            \left(y_n \log y_n - y_n + \tfrac12 \log(2\pi y_n)\right)
+
+    Without ``full`` the constant ``log(y!)`` is dropped; with it, it is replaced
+    by Stirling's approximation (for ``y > 1``), as in torch.
+
+    Args:
+        log_input: the input is the log of the rate (``True``) or the rate itself.
+        full: add Stirling's approximation of ``log(y!)``.
+        eps: added to the rate under the log when ``log_input=False``, ``>= 0``.
+        reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
+
+    Shape:
+        input (log-rate or rate, ``>= 0`` if a rate) and target (counts ``>= 0``) ``(N, *)``,
+        the same shape (no broadcasting); output ``(N, *)`` with ``reduction='none'``, else a scalar.
+
+    Context:
+        ``weight``: per-element ``(N, *)`` or per-sample ``(N,)`` weights.
+
+    Examples:
+        >>> loss = PoissonNLLLoss()
+        >>> loss(torch.zeros(2), torch.tensor([0.0, 2.0]))
+        tensor(1.)
+
+    Reference: McCullagh, Nelder, Generalized Linear Models, 2nd ed., 1989 (Poisson log-likelihood).
+    Matches ``torch.nn.PoissonNLLLoss``, except that negative targets (and negative rates with
+    ``log_input=False``) raise ``LossInputError``.
+    """
+
+    loss_name = "poisson_nll"
+    params = (
+        Param("log_input", True, "the input is the log-rate (True) or the rate (False)", type=bool),
+        Param("full", False, "add Stirling's approximation of log(target!)", type=bool),
+        Param("eps", 1e-8, "added to the rate under the log when log_input=False", ge=0),
+        reduction_param(),
+    )
+
+    def __init__(
+        self, *, log_input: bool = True, full: bool = False, eps: float = 1e-8, reduction: Reduction = "mean"
+    ) -> None:
+        super().__init__(log_input=log_input, full=full, eps=eps, reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
+        return poisson_nll_loss(
+            input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            weight=weight,
+            reduction=self.reduction,
+        )
+
+
+SPEC = LossSpec(
+    name="poisson_nll",
+    aliases=("poisson",),
+    factory=PoissonNLLLoss,
+    summary="Poisson negative log-likelihood of counts given a (log-)rate",
+    family="regression",
+    source="McCullagh & Nelder, Generalized Linear Models 1989; torch.nn.PoissonNLLLoss",
+    contract=InputContract(input="values", target="same_shape"),
+    example=poisson_counts,
+    reference=poisson_nll_reference,
+    functional=poisson_nll_loss,
+    tags=frozenset({"weight", "compile"}),
+)

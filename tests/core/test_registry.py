@@ -1,0 +1,204 @@
+"""Registry behaviour with in-process plugins: lookup, errors, clashes, provenance, threads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from losskit import (
+    AmbiguousLossError,
+    InvalidParamError,
+    PluginConflictWarning,
+    PluginLoadError,
+    PluginLoadWarning,
+    Registry,
+    SpecError,
+    UnknownLossError,
+    hookimpl,
+)
+
+from registry_helpers import ScaledAbsLoss, plugin_module, spec
+
+
+def test_lookup_is_case_and_dash_insensitive_and_follows_aliases(registry):
+    registry.register(spec("scaled_abs", aliases=("s-abs",)))
+    for name in ("scaled_abs", "Scaled-Abs", "SCALED_ABS", "s_abs", "S-ABS"):
+        assert isinstance(registry.get_loss(name), ScaledAbsLoss)
+    assert registry.list_losses() == ["scaled_abs"]
+
+
+def test_params_are_validated_and_passed(registry):
+    registry.register(spec())
+    loss = registry.get_loss("scaled_abs", scale=3, reduction="sum")
+    assert loss.scale == 3.0 and loss.reduction == "sum"
+    out = loss(torch.tensor([1.0, -1.0]), torch.zeros(2))
+    assert out.item() == pytest.approx(6.0)
+
+
+def test_unknown_name_suggests_close_names(registry):
+    registry.register(spec())
+    with pytest.raises(UnknownLossError, match=r"no loss named 'scaled_ab'; did you mean 'scaled_abs'\?") as info:
+        registry.get_loss("scaled_ab")
+    assert "losskit list" in str(info.value)
+
+
+def test_unknown_param_lists_valid_ones(registry):
+    registry.register(spec())
+    with pytest.raises(InvalidParamError, match=r"scale_: unknown parameter; did you mean 'scale'\? Valid parameters: scale, reduction"):
+        registry.get_loss("scaled_abs", scale_=2)
+
+
+def test_invalid_value_names_param_range_and_value(registry):
+    registry.register(spec())
+    with pytest.raises(InvalidParamError, match=r"scaled_abs: scale: must be > 0, got -1"):
+        registry.get_loss("scaled_abs", scale=-1)
+    with pytest.raises(InvalidParamError, match=r"reduction: must be one of 'mean', 'sum', 'none', got 'avg'"):
+        registry.get_loss("scaled_abs", reduction="avg")
+
+
+def test_direct_construction_validates_too():
+    with pytest.raises(InvalidParamError, match="scale: must be > 0, got 0"):
+        ScaledAbsLoss(scale=0)
+
+
+def test_clash_keeps_both_reachable_and_bare_name_is_ambiguous(registry):
+    registry.register_plugin(plugin_module(spec()), "first")
+    with pytest.warns(PluginConflictWarning, match="'scaled_abs' is provided by plugins 'first' and 'second'"):
+        registry.register_plugin(plugin_module(spec(source="other")), "second")
+    with pytest.raises(AmbiguousLossError, match=r"'first:scaled_abs' or 'second:scaled_abs'"):
+        registry.get_loss("scaled_abs")
+    assert registry.get_spec("second:scaled_abs").source == "other"
+    assert registry.get_loss("first:scaled_abs").to_config()["name"] == "first:scaled_abs"
+    assert registry.list_losses() == ["first:scaled_abs", "second:scaled_abs"]
+    assert registry.conflicts() == {"scaled_abs": ["first", "second"]}
+
+
+def test_preference_settles_a_clash():
+    registry = Registry(discover=False, builtins=False, prefer={"scaled_abs": "second"})
+    registry.register_plugin(plugin_module(spec()), "first")
+    registry.register_plugin(plugin_module(spec(source="other")), "second")
+    assert registry.get_spec("scaled_abs").source == "other"
+
+
+def test_preference_from_environment(monkeypatch):
+    monkeypatch.setenv("LOSSKIT_PREFER", "scaled_abs=first")
+    registry = Registry(discover=False, builtins=False)
+    registry.register_plugin(plugin_module(spec()), "first")
+    registry.register_plugin(plugin_module(spec(source="other")), "second")
+    assert registry.get_spec("scaled_abs").source == "test fixture"
+
+
+def test_plugin_whose_hook_raises_is_recorded_not_fatal(registry):
+    class Exploding:
+        @hookimpl
+        def losskit_register_losses(self, register):
+            raise RuntimeError("boom")
+
+    registry.register_plugin(plugin_module(spec()), "good")
+    with pytest.warns(PluginLoadWarning, match=r"plugin 'bad' failed to register its losses: RuntimeError: boom"):
+        info = registry.register_plugin(Exploding(), "bad")
+    assert info.status == "failed" and isinstance(info.error, RuntimeError)
+    assert registry.get_loss("scaled_abs") is not None
+    with pytest.raises(PluginLoadError, match="plugin 'bad' failed to load") as raised:
+        registry.get_loss("bad:anything")
+    assert isinstance(raised.value.__cause__, RuntimeError)
+    with pytest.raises(UnknownLossError, match="failed to load and may provide it") as raised:
+        registry.get_loss("not_there")
+    assert isinstance(raised.value.__cause__, RuntimeError)
+
+
+def test_strict_mode_raises():
+    registry = Registry(discover=False, builtins=False, strict=True)
+    with pytest.raises(PluginLoadError, match="failed to register its losses") as raised:
+        registry.register_plugin(plugin_module("not a spec"), "bad")
+    assert isinstance(raised.value.__cause__, SpecError)
+
+
+def test_misspelled_hook_is_caught(registry):
+    class Typo:
+        @hookimpl
+        def losskit_register_loss(self, register):
+            raise AssertionError("never called")
+
+    with pytest.warns(PluginLoadWarning, match="losskit_register_loss"):
+        info = registry.register_plugin(Typo(), "typo")
+    assert info.status == "failed"
+
+
+def test_duplicate_name_within_one_plugin_fails_that_plugin(registry):
+    with pytest.warns(PluginLoadWarning, match="registered twice"):
+        info = registry.register_plugin(plugin_module(spec(), spec("other", aliases=("scaled_abs",))), "dup")
+    assert info.status == "failed"
+    with pytest.raises(UnknownLossError):
+        registry.get_loss("scaled_abs")
+
+
+def test_factory_must_return_a_loss(registry):
+    registry.register(spec(factory=lambda **params: torch.nn.MSELoss(), params=ScaledAbsLoss.params))
+    with pytest.raises(SpecError, match="expected a losskit.Loss subclass"):
+        registry.get_loss("scaled_abs")
+
+
+def test_spec_validation():
+    with pytest.raises(SpecError, match="lower_snake_case"):
+        spec("bad name!")
+    with pytest.raises(SpecError, match="plugin API version 99"):
+        spec(api_version=99)
+    with pytest.raises(SpecError, match="unknown tags"):
+        spec(tags={"fast"})
+
+
+def test_describe_and_provenance(registry):
+    registry.register_plugin(plugin_module(spec(aliases=("sabs",))), "fix", distribution="fix-losses", version="1.2")
+    text = registry.describe("sabs")
+    assert "scaled_abs — scaled absolute error" in text
+    assert "scale = 1.0  (float > 0): multiplier" in text
+    assert "'fix' (fix-losses 1.2)" in text
+    [info] = registry.list_plugins()
+    assert (info.name, info.distribution, info.version, info.status, info.losses) == (
+        "fix", "fix-losses", "1.2", "active", ["scaled_abs"]
+    )
+    assert registry.fingerprint() == "fix-losses==1.2"
+
+
+def test_list_by_family(registry):
+    registry.register(spec(), spec("other", family="robust"))
+    assert registry.list_losses(family="robust") == ["other"]
+    assert registry.families() == ["fixture", "robust"]
+
+
+def test_first_use_is_safe_from_many_threads(monkeypatch):
+    registry = Registry(discover=True, builtins=False)
+    calls = []
+    original = Registry._load_entry_points
+
+    def counting(self):
+        calls.append(1)
+        original(self)
+
+    monkeypatch.setattr(Registry, "_load_entry_points", counting)
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def use():
+        barrier.wait()
+        try:
+            registry.list_losses()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and calls == [1]
+
+
+def test_reset_forgets_plugins(registry):
+    registry.register(spec())
+    registry.reset()
+    with pytest.raises(UnknownLossError):
+        registry.get_loss("scaled_abs")
