@@ -29,6 +29,9 @@ _LAZY = {
     "list_plugins": "._default",
     "reset_default_registry": "._default",
     "PluginInfo": "._plugins",
+    "WeightedSum": ".compose",
+    "build_loss": ".config",
+    "config_schema": ".config",
     "AmbiguousLossError": ".errors",
     "ConfigError": ".errors",
     "ContextError": ".errors",
@@ -43,6 +46,8 @@ _LAZY = {
     "hookimpl": ".hooks",
     "ContextKeys": ".loss",
     "Loss": ".loss",
+    "LossOutput": ".loss",
+    "MultiTask": ".multitask",
     "Param": ".params",
     "reduction_param": ".params",
     "Registry": ".registry",
@@ -69,6 +74,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from ._default import default_registry, describe, get_loss, get_spec, list_losses, list_plugins, reset_default_registry
     from ._plugins import PluginInfo
+    from .compose import WeightedSum
+    from .config import build_loss, config_schema
     from .errors import (
         AmbiguousLossError,
         ConfigError,
@@ -83,7 +90,8 @@ if TYPE_CHECKING:  # pragma: no cover
         UnknownLossError,
     )
     from .hooks import hookimpl
-    from .loss import ContextKeys, Loss
+    from .loss import ContextKeys, Loss, LossOutput
+    from .multitask import MultiTask
     from .params import Param, reduction_param
     from .registry import Registry
     from .spec import Example, Identity, InputContract, LossSpec
@@ -99,8 +107,10 @@ __all__ = [
     "InvalidParamError",
     "Loss",
     "LossInputError",
+    "LossOutput",
     "LossSpec",
     "LosskitError",
+    "MultiTask",
     "Param",
     "PluginConflictWarning",
     "PluginInfo",
@@ -109,7 +119,10 @@ __all__ = [
     "Registry",
     "SpecError",
     "UnknownLossError",
+    "WeightedSum",
     "__version__",
+    "build_loss",
+    "config_schema",
     "default_registry",
     "describe",
     "get_loss",

@@ -99,9 +99,10 @@ class Composite(Loss):
         accepted = self.context_keys().accepted
         unknown = sorted(context.keys() - accepted)
         if unknown:
+            listed = ", ".join(sorted(accepted)) or "none"
             raise ContextError(
                 f"{self.config_name} got the context keyword {unknown[0]!r}, which none of its terms uses"
-                f"{did_you_mean(unknown[0], accepted) or '.'} Its terms accept: {', '.join(sorted(accepted)) or 'none'}."
+                f"{did_you_mean(unknown[0], accepted) or '.'} Its terms accept: {listed}."
             )
         for label, term in self.labelled_terms():
             missing = sorted(term.context_keys().required - context.keys())
@@ -140,9 +141,6 @@ class Composite(Loss):
             term = v if w == 1.0 else w * v
             total = term if total is None else total + term
         return total if total is not None else torch.zeros_like(values[0][2])
-
-    def extra_repr(self) -> str:
-        return ""
 
 
 class WeightedSum(Composite):

@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._naming import did_you_mean
+from ._naming import did_you_mean, normalize
 from .compose import WeightedSum, check_weight, scale
 from .errors import AmbiguousLossError, ConfigError, InvalidParamError, UnknownLossError
 from .loss import Loss
@@ -137,6 +137,21 @@ def _toml() -> Any:
     return tomli
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?")) else text + "."
+
+
+def _yaml_hint(value: Any) -> str:
+    """PyYAML (YAML 1.1) reads ``1e-4`` as a string; say so when a number was clearly meant."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        float(value)
+    except ValueError:
+        return ""
+    return " YAML 1.1 reads 1e-4 as a string: write 1.0e-4."
+
+
 def _at(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -164,7 +179,7 @@ class _Builder:
         if not isinstance(name, str):
             raise ConfigError(f"{_at(path, 'name')}: must be a string, got {name!r}.")
         weight = self._weight(node, path)
-        kind = name.strip().lower()
+        kind = normalize(name)
         if kind == "sum":
             return self._sum(node, path), weight
         if kind == "multitask":
@@ -192,9 +207,12 @@ class _Builder:
         try:
             return check_weight(node["weight"])
         except TypeError as exc:
-            raise ConfigError(f"{_at(path, 'weight')}: must be a finite real number, got {node['weight']!r}.") from exc
+            weight = node["weight"]
+            raise ConfigError(
+                f"{_at(path, 'weight')}: must be a finite real number, got {weight!r}.{_yaml_hint(weight)}"
+            ) from exc
         except InvalidParamError as exc:
-            raise ConfigError(f"{_at(path, 'weight')}: {exc.reason}.") from exc
+            raise ConfigError(f"{_at(path, 'weight')}: {_sentence(exc.reason)}") from exc
 
     def _check_keys(self, node: Mapping[str, Any], path: str, allowed: tuple[str, ...], kind: str) -> None:
         for key in node:
@@ -207,7 +225,7 @@ class _Builder:
     def _sum(self, node: Mapping[str, Any], path: str) -> WeightedSum:
         self._check_keys(node, path, _SUM_KEYS, "sum")
         terms = node.get("terms")
-        if not isinstance(terms, list) or not terms:
+        if isinstance(terms, (str, bytes)) or not isinstance(terms, Sequence) or not terms:
             raise ConfigError(f"{_at(path, 'terms')}: a sum needs a non-empty list of terms, got {terms!r}.")
         built = [self.node(term, _at(_at(path, "terms"), i)) for i, term in enumerate(terms)]
         return WeightedSum([loss for loss, _ in built], [w for _, w in built])
@@ -227,7 +245,7 @@ class _Builder:
         try:
             return MultiTask(built, **options)
         except InvalidParamError as exc:
-            raise ConfigError(f"{_at(path, exc.param or 'tasks')}: {exc.reason}.") from exc
+            raise ConfigError(f"{_at(path, exc.param or 'tasks')}: {_sentence(exc.reason)}") from exc
 
     def _leaf(self, name: str, node: Mapping[str, Any], path: str) -> Loss:
         params = {k: v for k, v in node.items() if k not in ("name", "weight")}
@@ -235,7 +253,7 @@ class _Builder:
             return self.registry.get_loss(name, **params)
         except InvalidParamError as exc:
             param = exc.param if exc.param is not None else "name"
-            raise ConfigError(f"{_at(path, param)}: {exc.reason.rstrip('.')}.") from exc
+            raise ConfigError(f"{_at(path, param)}: {_sentence(exc.reason)}{_yaml_hint(node.get(param))}") from exc
         except (UnknownLossError, AmbiguousLossError) as exc:
             raise ConfigError(f"{_at(path, 'name')}: {exc}") from exc
 
@@ -330,6 +348,8 @@ def _leaf_schema(summary: str, names: list[str], params: tuple[Param, ...]) -> d
 def _param_schema(p: Param) -> dict[str, Any]:
     default = list(p.default) if isinstance(p.default, tuple) else p.default
     schema: dict[str, Any] = {"description": p.doc, "default": default}
+    if type(p).validate is not Param.validate:  # a plugin's own rule, e.g. "a float or one per class"
+        return {**schema, "$comment": f"validated by the loss: {p.expected()}"}
     if p.choices is not None:
         schema["enum"] = [*p.choices, None] if p.nullable else list(p.choices)
         return schema

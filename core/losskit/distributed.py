@@ -13,9 +13,14 @@ penalty over the all-reduced group rates), rank ``r`` therefore receives
 ``world_size * dL/dx_r``; DDP then *averages* parameter gradients over ranks,
 which gives exactly the gradient of ``L`` that one process over the global
 batch would compute.
+
+The collectives use the default process group and the tensors' own device
+(gloo on CPU, NCCL on CUDA).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -34,13 +39,46 @@ def world_size() -> int:
     return dist.get_world_size() if is_distributed() else 1
 
 
+class _AllReduceSum(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, tensor: Tensor) -> Tensor:
+        out = tensor.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(out, op=dist.ReduceOp.SUM)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        grad = grad.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad
+
+
+class _AllGatherCat(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, tensor: Tensor) -> Tensor:
+        size = torch.tensor([tensor.shape[0]], dtype=torch.long, device=tensor.device)
+        sizes = [torch.empty_like(size) for _ in range(dist.get_world_size())]
+        dist.all_gather(sizes, size)
+        counts = [int(s.item()) for s in sizes]
+        # all_gather needs equal shapes: pad every rank's rows to the longest, then trim.
+        padded = tensor.new_zeros((max(counts), *tensor.shape[1:]))
+        padded[: tensor.shape[0]] = tensor
+        parts = [torch.empty_like(padded) for _ in counts]
+        dist.all_gather(parts, padded)
+        rank = dist.get_rank()
+        ctx.start, ctx.stop = sum(counts[:rank]), sum(counts[: rank + 1])
+        return torch.cat([part[:n] for part, n in zip(parts, counts)])
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        grad = grad.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad[ctx.start : ctx.stop]
+
+
 def all_reduce_sum(tensor: Tensor) -> Tensor:
     """The sum of ``tensor`` over every rank, differentiable (identity in one process)."""
-    if not is_distributed():
-        return tensor
-    from torch.distributed.nn.functional import all_reduce
-
-    return all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return _AllReduceSum.apply(tensor) if is_distributed() else tensor
 
 
 def max_over_ranks(value: int, device: torch.device) -> int:
@@ -58,15 +96,4 @@ def all_gather_cat(tensor: Tensor) -> Tensor:
     The ranks may hold different numbers of rows (the last batch of an epoch);
     the other dimensions must agree. Identity in one process.
     """
-    if not is_distributed():
-        return tensor
-    from torch.distributed.nn.functional import all_gather
-
-    sizes = torch.tensor([tensor.shape[0]], dtype=torch.long, device=tensor.device)
-    gathered_sizes = [torch.empty_like(sizes) for _ in range(dist.get_world_size())]
-    dist.all_gather(gathered_sizes, sizes)
-    counts = [int(s.item()) for s in gathered_sizes]
-    longest = max(counts)
-    padded = torch.cat([tensor, tensor.new_zeros((longest - tensor.shape[0], *tensor.shape[1:]))])
-    parts = all_gather(padded)
-    return torch.cat([part[:n] for part, n in zip(parts, counts)])
+    return _AllGatherCat.apply(tensor) if is_distributed() else tensor

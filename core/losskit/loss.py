@@ -26,6 +26,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
+import torch
 from torch import Tensor, nn
 
 from ._naming import did_you_mean
@@ -120,7 +121,9 @@ class Loss(nn.Module):
             )
 
     def __call__(self, input: Any, target: Any, **context: Any) -> Tensor:
-        self.check_context(context)
+        # Checked eagerly before compiled code runs; tracing the check would only add guards.
+        if not torch.compiler.is_compiling():
+            self.check_context(context)
         return super().__call__(input, target, **context)
 
     def breakdown(self, input: Any, target: Any, **context: Any) -> LossOutput:

@@ -82,7 +82,9 @@ class MultiTask(Composite):
             raise InvalidParamError(_OWNER, "tasks", f"must be a non-empty mapping of task name to loss, got {tasks!r}")
         for name, task in tasks.items():
             if not isinstance(name, str) or not name or "." in name:
-                raise InvalidParamError(_OWNER, "tasks", f"task names must be non-empty strings without '.', got {name!r}")
+                raise InvalidParamError(
+                    _OWNER, "tasks", f"task names must be non-empty strings without '.', got {name!r}"
+                )
             if not isinstance(task, Loss):
                 raise InvalidParamError(
                     _OWNER, f"tasks.{name}", f"must be a losskit.Loss, got {type(task).__name__}"

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from losskit import ContextError, Loss, LossInputError, reduction_param
 from losskit.reduction import reduce
-from registry_helpers import ScaledAbsLoss
+from tests.core.registry_helpers import ScaledAbsLoss
 
 
 class NeedsGroups(Loss):

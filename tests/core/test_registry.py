@@ -19,7 +19,7 @@ from losskit import (
     hookimpl,
 )
 
-from registry_helpers import ScaledAbsLoss, plugin_module, spec
+from tests.core.registry_helpers import ScaledAbsLoss, plugin_module, spec
 
 
 def test_lookup_is_case_and_dash_insensitive_and_follows_aliases(registry):

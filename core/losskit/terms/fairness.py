@@ -70,7 +70,7 @@ FORMS = ("absolute", "squared")
 
 def _prepare(owner: str, input: Any, target: Any, groups: Any, *, from_logits: bool, binary: bool,
              reduction: str) -> tuple[Tensor, Tensor]:
-    """Validate the arguments; return probabilities in (at least) float32 and integer groups."""
+    """Validate the arguments; return probabilities in (at least) float32 and ``long`` groups."""
     if reduction != "mean":
         raise InvalidParamError(owner, "reduction", f"must be 'mean' (the penalty is one batch-level scalar), "
                                 f"got {reduction!r}")
@@ -85,13 +85,16 @@ def _prepare(owner: str, input: Any, target: Any, groups: Any, *, from_logits: b
         raise LossInputError(f"{owner}: groups must have the input's shape {tuple(input.shape)} (one group id "
                              f"per sample), got {tuple(groups.shape)}.")
     check_values_in(owner, "groups", groups, 0, float("inf"), "Group ids are indices: map them to 0, 1, 2, ...")
-    if binary and not torch.compiler.is_compiling() and not bool(((target == 0) | (target == 1)).all()):
-        raise LossInputError(f"{owner}: target must hold binary labels 0 or 1, got {target[(target != 0) & (target != 1)][0].item():g}.")
+    if binary and not torch.compiler.is_compiling():
+        not_binary = (target != 0) & (target != 1)
+        if bool(not_binary.any()):
+            bad = target[not_binary][0].item()
+            raise LossInputError(f"{owner}: target must hold binary labels 0 or 1, got {bad:g}.")
     wide = input if input.dtype.itemsize >= 4 else input.float()
     if from_logits:
-        return torch.sigmoid(wide), groups
+        return torch.sigmoid(wide), groups.long()
     check_values_in(owner, "input", input, 0.0, 1.0, "Pass from_logits=True for raw scores.")
-    return wide, groups
+    return wide, groups.long()
 
 
 def _group_sums(p: Tensor, members: Tensor, groups: Tensor) -> tuple[Tensor, Tensor]:

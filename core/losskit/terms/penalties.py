@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.errors import LossInputError
 from losskit.reduction import Reduction
 
@@ -264,10 +264,11 @@ _CONTRACT = InputContract(
 
 
 def _spec(name: str, factory: type[Loss], functional: Callable[..., Tensor], summary: str, source: str,
-          reference: Callable[..., Tensor], aliases: tuple[str, ...] = ()) -> LossSpec:
+          reference: Callable[..., Tensor], aliases: tuple[str, ...] = (),
+          identities: tuple[Identity, ...] = ()) -> LossSpec:
     return LossSpec(name=name, aliases=aliases, factory=factory, summary=summary, family="penalty", source=source,
                     contract=_CONTRACT, example=small_model, reference=reference, functional=functional,
-                    tags=frozenset({"penalty"}))
+                    tags=frozenset({"penalty"}), identities=identities)
 
 
 SPECS = [
@@ -280,5 +281,7 @@ SPECS = [
     _spec("elastic_net", ElasticNetPenalty, elastic_net,
           "l1_ratio * sum|w| + (1 - l1_ratio) * sum w^2 over selected model parameters",
           "Zou & Hastie, Regularization and Variable Selection via the Elastic Net, JRSS B 2005",
-          elastic_net_reference, aliases=("elastic_net_penalty",)),
+          elastic_net_reference, aliases=("elastic_net_penalty",),
+          identities=(Identity({"l1_ratio": 1.0}, "l1_penalty", note="all L1"),
+                      Identity({"l1_ratio": 0.0}, "l2_penalty", note="all squared L2"))),
 ]

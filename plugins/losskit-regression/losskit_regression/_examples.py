@@ -6,6 +6,7 @@ import torch
 
 from losskit import Example
 
+
 def paired_values(
     generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
 ) -> Example:
@@ -19,14 +20,16 @@ def paired_values(
 def poisson_counts(
     generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
 ) -> Example:
-    """Positive ``input`` in ``[0.2, 3)`` and Poisson counts drawn with that rate, ``(batch_size, 3)``.
+    """Log-rates in ``[-2, 0]`` as ``input``, Poisson counts (rate 2) as ``target``, ``(batch_size, 3)``.
 
-    A positive input is valid both as a rate (``log_input=False``) and as a log-rate.
+    Non-positive log-rates stay finite when scaled towards ``-inf`` (the rate collapses to 0); a
+    large positive log-rate overflows ``exp`` in any dtype, which is the true value of the loss.
+    For ``log_input=False`` pass ``input.exp()``.
     """
     shape = (batch_size, 3)
-    rate = 0.2 + 2.8 * torch.rand(shape, generator=generator, dtype=torch.float64)
-    counts = torch.poisson(rate, generator=generator)
-    return Example(rate.to(device=device, dtype=dtype), counts.to(device=device, dtype=dtype))
+    log_rate = -2 * torch.rand(shape, generator=generator, dtype=torch.float64)
+    counts = torch.poisson(torch.full(shape, 2.0, dtype=torch.float64), generator=generator)
+    return Example(log_rate.to(device=device, dtype=dtype), counts.to(device=device, dtype=dtype))
 
 
 def values_with_variance(

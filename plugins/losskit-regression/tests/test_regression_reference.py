@@ -43,15 +43,16 @@ IDS = [name + "".join(f"-{k}={v}" for k, v in params.items()) for name, params i
 TOLERANCE = {torch.float32: {"rtol": 2e-5, "atol": 1e-6}, torch.float64: {"rtol": 1e-10, "atol": 1e-12}}
 
 
-def make_example(name: str, dtype: torch.dtype, weighting: str, batch_size: int = 8) -> Example:
+def make_example(name: str, params: dict, dtype: torch.dtype, weighting: str, batch_size: int = 8) -> Example:
     generator = torch.Generator().manual_seed(1234)
     example = SPEC[name].example(generator, dtype=dtype, device="cpu", batch_size=batch_size)
+    input = example.input.exp() if params.get("log_input") is False else example.input  # a rate, not a log-rate
     context = dict(example.context)
     if weighting == "sample":
         context["weight"] = torch.rand(batch_size, generator=generator, dtype=torch.float64).to(dtype)
     elif weighting == "element":
         context["weight"] = torch.rand(example.input.shape, generator=generator, dtype=torch.float64).to(dtype)
-    return Example(example.input, example.target, context)
+    return Example(input, example.target, context)
 
 
 @pytest.mark.parametrize("weighting", ["unweighted", "sample", "element"])
@@ -60,7 +61,7 @@ def make_example(name: str, dtype: torch.dtype, weighting: str, batch_size: int 
 @pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
 def test_matches_reference(name, params, dtype, reduction, weighting):
     spec = SPEC[name]
-    example = make_example(name, dtype, weighting)
+    example = make_example(name, params, dtype, weighting)
     loss = spec.factory(**params, reduction=reduction)
 
     out = loss(example.input, example.target, **example.context)
@@ -74,7 +75,7 @@ def test_matches_reference(name, params, dtype, reduction, weighting):
 @pytest.mark.parametrize(("name", "params"), CASES, ids=IDS)
 def test_functional_form_is_the_module(name, params):
     spec = SPEC[name]
-    example = make_example(name, torch.float64, "sample")
+    example = make_example(name, params, torch.float64, "sample")
     loss = spec.factory(**params)
     by_module = loss(example.input, example.target, **example.context)
     by_function = spec.functional(example.input, example.target, **loss.hparams, **example.context)
@@ -83,7 +84,7 @@ def test_functional_form_is_the_module(name, params):
 
 @pytest.mark.parametrize("name", sorted(SPEC))
 def test_empty_batch_mean_is_zero(name):
-    example = make_example(name, torch.float32, "unweighted", batch_size=0)
+    example = make_example(name, {}, torch.float32, "unweighted", batch_size=0)
     input = example.input.clone().requires_grad_()
     out = SPEC[name].factory()(input, example.target, **example.context)
     out.backward()
@@ -93,7 +94,7 @@ def test_empty_batch_mean_is_zero(name):
 
 @pytest.mark.parametrize("name", sorted(SPEC))
 def test_inputs_are_not_mutated(name):
-    example = make_example(name, torch.float64, "sample")
+    example = make_example(name, {}, torch.float64, "sample")
     before = [example.input.clone(), example.target.clone(), *(v.clone() for v in example.context.values())]
     SPEC[name].factory()(example.input, example.target, **example.context)
     after = [example.input, example.target, *example.context.values()]

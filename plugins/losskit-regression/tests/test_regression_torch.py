@@ -30,10 +30,13 @@ CASES = [
 IDS = [name + "".join(f"-{k}={v}" for k, v in params.items()) for name, params, _, _ in CASES]
 
 
-def inputs(name: str, dtype: torch.dtype):
+def inputs(name: str, params: dict, dtype: torch.dtype):
     generator = torch.Generator().manual_seed(7)
     example = SPEC[name].example(generator, dtype=dtype, device="cpu", batch_size=6)
-    input = (example.input * 2).detach().requires_grad_()  # wider residuals: both branches of huber & co.
+    input = example.input * 2  # wider residuals: both branches of huber & co.
+    if params.get("log_input") is False:
+        input = input.exp()  # a rate, not a log-rate
+    input = input.detach().requires_grad_()
     context = {k: v.clone().requires_grad_() for k, v in example.context.items()}
     return input, example.target, context
 
@@ -42,7 +45,7 @@ def inputs(name: str, dtype: torch.dtype):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 @pytest.mark.parametrize(("name", "params", "torch_loss", "torch_params"), CASES, ids=IDS)
 def test_matches_torch(name, params, torch_loss, torch_params, dtype, reduction):
-    input, target, context = inputs(name, dtype)
+    input, target, context = inputs(name, params, dtype)
     ours = SPEC[name].factory(**params, reduction=reduction)(input, target, **context)
     theirs = torch_loss(**torch_params, reduction=reduction)(input, target, *context.values())
     torch.testing.assert_close(ours, theirs)

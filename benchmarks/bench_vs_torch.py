@@ -1,0 +1,80 @@
+"""Overhead of losskit's losses against torch.nn's, measured in the same run.
+
+Prints, for every installed loss that torch.nn also has, the ratio of
+losskit's forward+backward time to torch's on the same inputs (1.00 = same
+speed). Ratios, not absolute times: the machine is shared and noisy. Not a
+test; nothing fails on timing.
+
+    python benchmarks/bench_vs_torch.py [--batch 4096] [--device cpu|cuda] [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+import losskit
+
+TORCH_EQUIVALENTS = {
+    "mse": nn.MSELoss,
+    "l1": nn.L1Loss,
+    "huber": nn.HuberLoss,
+    "smooth_l1": nn.SmoothL1Loss,
+    "poisson_nll": nn.PoissonNLLLoss,
+    "cross_entropy": nn.CrossEntropyLoss,
+    "nll": nn.NLLLoss,
+    "bce": nn.BCELoss,
+    "bce_with_logits": nn.BCEWithLogitsLoss,
+    "kl_div": lambda: nn.KLDivLoss(reduction="batchmean"),
+    "multi_margin": nn.MultiMarginLoss,
+    "multilabel_margin": nn.MultiLabelMarginLoss,
+    "multilabel_soft_margin": nn.MultiLabelSoftMarginLoss,
+    "soft_margin": nn.SoftMarginLoss,
+}
+
+
+def _time(fn, x: torch.Tensor, y: torch.Tensor, repeat: int, device: str) -> float:
+    samples = []
+    for i in range(repeat + 3):
+        x.grad = None
+        if device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn(x, y).backward()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if i >= 3:  # warm-up
+            samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch", type=int, default=4096)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    registry = losskit.default_registry()
+    print(f"{'loss':<24} {'losskit / torch.nn':>18}   (median of {args.repeat}, batch {args.batch}, {args.device})")
+    for name, make_torch in TORCH_EQUIVALENTS.items():
+        try:
+            spec = registry.get_spec(name)
+        except losskit.LosskitError:
+            continue
+        example = spec.example(
+            torch.Generator().manual_seed(0), dtype=torch.float32, device=args.device, batch_size=args.batch
+        )
+        if example.context:
+            continue
+        x = example.input.detach().clone().requires_grad_(True)
+        ours = _time(registry.get_loss(name), x, example.target, args.repeat, args.device)
+        theirs = _time(make_torch(), x, example.target, args.repeat, args.device)
+        print(f"{name:<24} {ours / theirs:>18.2f}")
+
+
+if __name__ == "__main__":
+    main()
