@@ -11,6 +11,12 @@ from .._examples import NUM_CLASSES, class_index_logits
 #: Long-tailed class counts matching the shared examples' classes: 10^5, 10^4, ..., 10.
 EXAMPLE_SAMPLES_PER_CLASS = tuple(float(10 ** (NUM_CLASSES - c)) for c in range(NUM_CLASSES))
 
+#: Parameters the losses with a required per-class parameter need to run on the examples.
+EXAMPLE_PARAMS = {
+    name: {"samples_per_class": EXAMPLE_SAMPLES_PER_CLASS}
+    for name in ("class_balanced", "logit_adjusted", "balanced_softmax", "ldam")
+}
+
 
 def student_teacher_logits(
     generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int

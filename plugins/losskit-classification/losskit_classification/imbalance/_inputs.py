@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_ndim, check_same_shape
+from losskit.params import Param, validate_params
 
 
 def working(x: Tensor) -> Tensor:
     """``x`` in the precision the maths runs in: half and bfloat16 are computed in float32."""
     return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
+def validated(owner: str, declared: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The functional forms' parameter check; skipped while compiling, where it would split the graph
+    (the Module has validated its parameters on construction)."""
+    if torch.compiler.is_compiling():
+        return dict(values)
+    return validate_params(owner, declared, values)
 
 
 def check_logits_and_labels(owner: str, input: Tensor, target: Tensor) -> None:

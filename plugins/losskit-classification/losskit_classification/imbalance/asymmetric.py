@@ -9,11 +9,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
-from ._inputs import check_multilabel, working
+from ._inputs import check_multilabel, validated, working
 from .reference import asymmetric_reference
 
 NAME = "asymmetric"
@@ -44,7 +43,7 @@ def asymmetric_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`AsymmetricLoss`."""
-    p = validate_params(
+    p = validated(
         NAME,
         PARAMS,
         {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip, "eps": eps, "reduction": reduction},

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, one_per_class, per_class, working
+from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import balanced_softmax_reference
 
 NAME = "balanced_softmax"
@@ -31,7 +30,7 @@ def balanced_softmax_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`BalancedSoftmaxLoss`."""
-    p = validate_params(NAME, PARAMS, {"samples_per_class": samples_per_class, "reduction": reduction})
+    p = validated(NAME, PARAMS, {"samples_per_class": samples_per_class, "reduction": reduction})
     check_logits_and_labels(NAME, input, target)
     x = working(input)
     log_counts = per_class(NAME, "samples_per_class", p["samples_per_class"], input).log().to(x.dtype)

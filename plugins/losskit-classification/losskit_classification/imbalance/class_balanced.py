@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
+from ..standard.sigmoid_focal import sigmoid_focal_loss
 from ._examples import EXAMPLE_SAMPLES_PER_CLASS
-from ._inputs import check_logits_and_labels, one_per_class, per_class, working
+from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import class_balanced_reference
 
 NAME = "class_balanced"
@@ -55,7 +54,7 @@ def class_balanced_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`ClassBalancedLoss`."""
-    p = validate_params(
+    p = validated(
         NAME,
         PARAMS,
         {"samples_per_class": samples_per_class, "beta": beta, "base": base, "gamma": gamma, "reduction": reduction},
@@ -67,13 +66,10 @@ def class_balanced_loss(
     if p["base"] == "softmax":
         loss = -x.log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     else:
-        # z^t = z for the true class, -z for the others; -log sigmoid(z^t) is the sigmoid cross-entropy.
-        signed = torch.where(F.one_hot(target, x.shape[1]).bool(), x, -x)
-        per_class_loss = -F.logsigmoid(signed)
-        if p["base"] == "focal":
-            # (1 - sigmoid(z^t))^gamma = exp(gamma * log sigmoid(-z^t)): finite gradient, also at gamma < 1.
-            per_class_loss = (p["gamma"] * F.logsigmoid(-signed)).exp() * per_class_loss
-        loss = per_class_loss.sum(dim=1)
+        # Sigmoid cross-entropy is the sigmoid focal loss at gamma = 0; the paper's focal has no alpha.
+        gamma = p["gamma"] if p["base"] == "focal" else 0.0
+        one_hot = F.one_hot(target, x.shape[1]).to(x.dtype)
+        loss = sigmoid_focal_loss(x, one_hot, alpha=None, gamma=gamma, reduction="none").sum(dim=1)
     return reduce((class_weight * loss).to(input.dtype), p["reduction"], weight=weight, owner=NAME)
 
 

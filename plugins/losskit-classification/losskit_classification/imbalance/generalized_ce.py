@@ -5,11 +5,10 @@ from __future__ import annotations
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, working
+from ._inputs import check_logits_and_labels, validated, working
 from .reference import generalized_ce_reference
 
 NAME = "generalized_ce"
@@ -23,7 +22,7 @@ def generalized_ce_loss(
     input: Tensor, target: Tensor, *, q: float = 0.7, weight: Tensor | None = None, reduction: Reduction = "mean"
 ) -> Tensor:
     """Functional form of :class:`GeneralizedCELoss`."""
-    p = validate_params(NAME, PARAMS, {"q": q, "reduction": reduction})
+    p = validated(NAME, PARAMS, {"q": q, "reduction": reduction})
     check_logits_and_labels(NAME, input, target)
     log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     # (1 - p^q) / q = -expm1(q log p) / q: accurate for small q, where it tends to -log p.

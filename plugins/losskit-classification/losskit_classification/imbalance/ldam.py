@@ -8,11 +8,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, one_per_class, per_class, working
+from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import ldam_reference
 
 NAME = "ldam"
@@ -42,7 +41,7 @@ def ldam_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`LDAMLoss`."""
-    p = validate_params(
+    p = validated(
         NAME, PARAMS, {"samples_per_class": samples_per_class, "max_m": max_m, "s": s, "reduction": reduction}
     )
     check_logits_and_labels(NAME, input, target)

@@ -8,12 +8,11 @@ from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.errors import InvalidParamError
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
 from ._examples import EXAMPLE_SAMPLES_PER_CLASS
-from ._inputs import check_logits_and_labels, one_per_class, per_class, working
+from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import logit_adjusted_reference
 
 NAME = "logit_adjusted"
@@ -46,7 +45,7 @@ def logit_adjusted_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`LogitAdjustedLoss`."""
-    p = validate_params(
+    p = validated(
         NAME,
         PARAMS,
         {"tau": tau, "class_priors": class_priors, "samples_per_class": samples_per_class, "reduction": reduction},
@@ -118,6 +117,8 @@ class LogitAdjustedLoss(Loss):
         )
 
 
+_EXAMPLE_PRIORS = tuple(n / sum(EXAMPLE_SAMPLES_PER_CLASS) for n in EXAMPLE_SAMPLES_PER_CLASS)
+
 SPEC = LossSpec(
     name=NAME,
     aliases=("logit_adjustment", "la_loss"),
@@ -132,11 +133,11 @@ SPEC = LossSpec(
     functional=logit_adjusted_loss,
     tags=frozenset({"weight", "compile"}),
     identities=(
-        Identity({"tau": 0.0, "samples_per_class": EXAMPLE_SAMPLES_PER_CLASS}, "cross_entropy",
+        Identity({"tau": 0.0, "class_priors": _EXAMPLE_PRIORS}, "cross_entropy",
                  note="logit adjustment with tau=0 is cross-entropy"),
-        Identity({"tau": 1.0, "samples_per_class": EXAMPLE_SAMPLES_PER_CLASS}, "balanced_softmax",
+        Identity({"tau": 1.0, "class_priors": _EXAMPLE_PRIORS}, "balanced_softmax",
                  {"samples_per_class": EXAMPLE_SAMPLES_PER_CLASS},
-                 note="logit adjustment with tau=1 from class counts is the balanced softmax"),
+                 note="logit adjustment with tau=1 and priors from class counts is the balanced softmax"),
     ),
     mean_denominator="batch",
 )

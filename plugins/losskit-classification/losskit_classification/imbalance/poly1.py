@@ -5,11 +5,10 @@ from __future__ import annotations
 from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, working
+from ._inputs import check_logits_and_labels, validated, working
 from .reference import poly1_reference
 
 NAME = "poly1"
@@ -30,7 +29,7 @@ def poly1_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`Poly1Loss`."""
-    p = validate_params(NAME, PARAMS, {"epsilon": epsilon, "label_smoothing": label_smoothing, "reduction": reduction})
+    p = validated(NAME, PARAMS, {"epsilon": epsilon, "label_smoothing": label_smoothing, "reduction": reduction})
     check_logits_and_labels(NAME, input, target)
     log_p = working(input).log_softmax(dim=1)
     num_classes = input.shape[1]

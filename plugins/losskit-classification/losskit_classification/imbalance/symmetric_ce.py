@@ -5,11 +5,10 @@ from __future__ import annotations
 from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, working
+from ._inputs import check_logits_and_labels, validated, working
 from .reference import symmetric_ce_reference
 
 NAME = "symmetric_ce"
@@ -32,7 +31,7 @@ def symmetric_ce_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`SymmetricCELoss`."""
-    p = validate_params(NAME, PARAMS, {"alpha": alpha, "beta": beta, "log_zero": log_zero, "reduction": reduction})
+    p = validated(NAME, PARAMS, {"alpha": alpha, "beta": beta, "log_zero": log_zero, "reduction": reduction})
     check_logits_and_labels(NAME, input, target)
     log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     # RCE = -sum_k p_k log q_k with q one-hot and log 0 := A: only the k != y terms remain, -A (1 - p_y).

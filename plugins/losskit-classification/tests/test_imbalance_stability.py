@@ -1,0 +1,57 @@
+"""Finite values and gradients of the imbalance losses at saturated logits (+-1e4), in every float dtype."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from losskit import Example
+from losskit_classification.imbalance import SPECS
+from losskit_classification.imbalance._examples import EXAMPLE_PARAMS
+
+# Parameters where a naive formula breaks at saturation (gamma < 1 powers, margins, small q, high T).
+VARIANTS = {
+    "class_balanced": [{"base": "softmax"}, {"base": "sigmoid"}, {"base": "focal", "gamma": 0.5}],
+    "asymmetric": [{}, {"gamma_pos": 0.5, "gamma_neg": 0.5, "clip": 0.0}, {"gamma_pos": 2.0, "clip": 0.2}],
+    "generalized_ce": [{"q": 0.7}, {"q": 1e-4}],
+    "distillation": [{"temperature": 0.5}, {"temperature": 20.0, "alpha": 0.5}],
+}
+CASES = [(spec, params) for spec in SPECS for params in VARIANTS.get(spec.name, [{}])]
+
+
+def _saturated(example: Example, dtype: torch.dtype) -> Example:
+    """Logits (and teacher logits) of +-1e4: some samples confidently right, some confidently wrong."""
+    sign = torch.where(torch.arange(example.input.numel()).reshape(example.input.shape) % 3 == 0, 1.0, -1.0)
+    context = dict(example.context)
+    if "teacher_logits" in context:
+        context["teacher_logits"] = (-1e4 * sign).flip(0).to(dtype)
+    return Example((1e4 * sign).to(dtype), example.target, context)
+
+
+@pytest.mark.parametrize("spec, params", CASES, ids=[f"{s.name}-{p}" for s, p in CASES])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("reduction", ["sum", "none"])
+def test_finite_at_extreme_logits(spec, params, dtype, reduction):
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float64, device="cpu", batch_size=6)
+    example = _saturated(example, dtype)
+    input = example.input.clone().requires_grad_()
+    loss = spec.factory(**EXAMPLE_PARAMS.get(spec.name, {}), **params, reduction=reduction)
+    value = loss(input, example.target, **example.context)
+    assert value.dtype == dtype
+    assert torch.isfinite(value).all()
+    value.sum().backward()
+    assert torch.isfinite(input.grad).all()
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_bfloat16_close_to_float32(spec):
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=8)
+    low = {k: v.bfloat16() for k, v in example.context.items()}
+    loss = spec.factory(**EXAMPLE_PARAMS.get(spec.name, {}))
+    reference = loss(example.input.bfloat16().float(), example.target.bfloat16().float()
+                     if example.target.is_floating_point() else example.target,
+                     **{k: v.float() for k, v in low.items()})
+    target = example.target.bfloat16() if example.target.is_floating_point() else example.target
+    value = loss(example.input.bfloat16(), target, **low)
+    assert value.dtype == torch.bfloat16
+    torch.testing.assert_close(value.float(), reference, rtol=1e-2, atol=1e-2)
