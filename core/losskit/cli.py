@@ -32,6 +32,12 @@ def _describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .testing.cli_table import run_and_print
+
+    return run_and_print(default_registry(), args.targets, only=args.check, verbose=args.verbose)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="losskit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +48,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("describe", help="show a loss's parameters, input contract and source")
     p.add_argument("name")
     p.set_defaults(run=_describe)
+    p = sub.add_parser(
+        "check",
+        help="run the conformance suite: a table of losses by checks, exit status 1 on any failure",
+        description="Run the conformance suite on installed losses. ✓ passed, ✗ failed, - does not apply.",
+    )
+    p.add_argument("targets", nargs="*", metavar="NAME|PLUGIN", help="losses or plugins (default: everything installed)")
+    p.add_argument("-c", "--check", action="append", metavar="CHECK", help="only this check (repeatable; e.g. check_reference or ref)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also say why checks were skipped")
+    p.set_defaults(run=_check)
     return parser
 
 

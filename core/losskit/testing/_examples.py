@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.utils._pytree import tree_flatten, tree_map
+from torch.utils._pytree import tree_flatten, tree_map, tree_unflatten
 
 from ..loss import Loss
 from ..params import REDUCTIONS
@@ -53,7 +53,7 @@ def reductions(subject: RegisteredSpec) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def _seeded(subject: RegisteredSpec) -> Iterator[None]:
+def seeded(subject: RegisteredSpec) -> Iterator[None]:
     if "nondeterministic" not in subject.spec.tags:
         yield
         return
@@ -64,7 +64,7 @@ def _seeded(subject: RegisteredSpec) -> Iterator[None]:
 
 def call(subject: RegisteredSpec, loss: Loss, example: Example) -> Tensor:
     """``loss(input, target, **context)``; a nondeterministic loss draws from a fixed seed."""
-    with _seeded(subject):
+    with seeded(subject):
         out = loss(example.input, example.target, **example.context)
     if not isinstance(out, Tensor):
         raise ConformanceError(f"the loss must return a tensor, got {type(out).__name__}")
@@ -106,19 +106,31 @@ def clone(example: Example) -> Example:
     return Example(tree_map(dup, example.input), tree_map(dup, example.target), tree_map(dup, dict(example.context)))
 
 
-def batch_size_of(example: Example) -> int | None:
-    x = example.input
-    return x.shape[0] if isinstance(x, Tensor) and x.dim() >= 1 else None
+def batch_dims(subject: RegisteredSpec) -> list[int | None]:
+    """For each tensor of an example (flattened input, target, context), its batch dimension or ``None``.
+
+    Found by making the example with two batch sizes: the batch is the
+    dimension that changes (dimension 1 of CTC's ``(T, N, C)`` input, none of
+    a per-class weight).
+    """
+    small, large = (tree_flatten(_parts(make(subject, batch_size=n)))[0] for n in (BATCH, BATCH + 1))
+    dims: list[int | None] = []
+    for a, b in zip(small, large):
+        changed = [d for d in range(a.dim()) if a.shape[d] != b.shape[d]] if isinstance(a, Tensor) else []
+        dims.append(changed[0] if len(changed) == 1 else None)
+    return dims
 
 
-def take(example: Example, index: Tensor) -> Example:
-    """Samples ``index`` of the batch: every tensor whose first dimension is the batch size is indexed."""
-    n = batch_size_of(example)
+def _parts(example: Example) -> tuple[Any, Any, dict[str, Any]]:
+    return example.input, example.target, dict(example.context)
 
-    def pick(x: Any) -> Any:
-        return x[index] if isinstance(x, Tensor) and x.dim() >= 1 and x.shape[0] == n else x
 
-    return Example(tree_map(pick, example.input), tree_map(pick, example.target), tree_map(pick, dict(example.context)))
+def take(example: Example, index: Tensor, dims: list[int | None]) -> Example:
+    """The samples ``index`` of the batch, along each tensor's batch dimension (see :func:`batch_dims`)."""
+    leaves, structure = tree_flatten(_parts(example))
+    picked = [x if d is None else x.index_select(d, index.to(x.device)) for x, d in zip(leaves, dims)]
+    input, target, context = tree_unflatten(picked, structure)
+    return Example(input, target, context)
 
 
 def extreme(subject: RegisteredSpec, example: Example, scale: float = 1e4) -> Example:
@@ -151,7 +163,8 @@ def extreme(subject: RegisteredSpec, example: Example, scale: float = 1e4) -> Ex
 
 
 def flat_tensors(tree: Any) -> list[Tensor]:
-    leaves, _ = tree_flatten(tree)
+    """Every tensor in ``tree`` (an Example, or its input, target or a context value), a model's included."""
+    leaves, _ = tree_flatten(_parts(tree) if isinstance(tree, Example) else tree)
     out = []
     for leaf in leaves:
         if isinstance(leaf, Tensor):

@@ -22,20 +22,20 @@ def _valid(p: Param, value: Any) -> bool:
     return True
 
 
-def _candidates(p: Param, rng: random.Random) -> list[Any]:
+def _candidates(p: Param, base: Any, rng: random.Random) -> list[Any]:
     if p.choices is not None:
         return rng.sample(list(p.choices), len(p.choices))
     if p.type is bool:
-        return [not p.default]
+        return [not base]
     if p.type is tuple:
-        if not p.default:
+        if not base:
             return []
-        return [tuple(v * rng.uniform(0.5, 1.5) for v in p.default) for _ in range(5)]
+        return [tuple(v * rng.uniform(0.5, 1.5) for v in base) for _ in range(5)]
     if p.type not in (int, float):
         return []
     low = p.ge if p.ge is not None else p.gt
     high = p.le if p.le is not None else p.lt
-    base = p.default if isinstance(p.default, (int, float)) and not isinstance(p.default, bool) else (low or 0)
+    base = base if isinstance(base, (int, float)) and not isinstance(base, bool) else (low or 0)
     out: list[Any] = []
     for _ in range(10):
         if low is not None and high is not None:
@@ -49,10 +49,10 @@ def _candidates(p: Param, rng: random.Random) -> list[Any]:
     return out
 
 
-def sample_value(p: Param, rng: random.Random) -> Any:
-    """A valid value of ``p`` other than its default, or ``_NOTHING`` when none is found."""
-    for value in _candidates(p, rng):
-        if value != p.default and _valid(p, value):
+def sample_value(p: Param, rng: random.Random, base: Any) -> Any:
+    """A valid value of ``p`` other than ``base`` (its default), or ``_NOTHING`` when none is found."""
+    for value in _candidates(p, base, rng):
+        if value != base and _valid(p, value):
             return value
     return _NOTHING
 
@@ -61,7 +61,7 @@ def variant(subject: RegisteredSpec, rng: random.Random, example: Example) -> di
     """Random non-default valid params that build and run on ``example`` (those that do not are dropped)."""
     chosen: dict[str, Any] = {}
     for p in subject.spec.params or ():
-        value = sample_value(p, rng)
+        value = sample_value(p, rng, subject.params.get(p.name, p.default))
         if value is _NOTHING:
             continue
         trial = {**chosen, p.name: value}

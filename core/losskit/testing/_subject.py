@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from .._default import default_registry
@@ -38,18 +38,22 @@ class RegisteredSpec:
     ``name`` builds it (``registry.get_loss(name)``; qualified ``plugin:name``
     when two plugins provide the name). ``plugin`` is ``None`` for a spec
     passed directly, which then lives in an isolated registry of its own.
+    ``params`` are the ones every check builds the loss with, for a loss with
+    a required parameter (``samples_per_class``) that has no usable default.
     """
 
     name: str
     spec: LossSpec
     registry: Registry
     plugin: PluginInfo | None
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.name
 
     def build(self, **params: Any) -> Loss:
-        return self.registry.get_loss(self.name, **params)
+        """The loss with ``params`` over the subject's own ``params`` over the declared defaults."""
+        return self.registry.get_loss(self.name, **{**self.params, **params})
 
     def lookup(self, name: str, **params: Any) -> Loss:
         """Another loss, by name: from this registry, else from the default one (identities name other losses)."""
@@ -61,21 +65,29 @@ class RegisteredSpec:
             return default_registry().get_loss(name, **params)
 
 
-def subject_of(spec: RegisteredSpec | LossSpec | str, registry: Registry | None = None) -> RegisteredSpec:
+def subject_of(
+    spec: RegisteredSpec | LossSpec | str, registry: Registry | None = None, params: Mapping[str, Any] | None = None
+) -> RegisteredSpec:
     """Normalise what a user passes (a name, a spec, a registered spec) to a :class:`RegisteredSpec`."""
     if isinstance(spec, RegisteredSpec):
-        return spec
-    if isinstance(spec, LossSpec):
+        subject = spec if params is None else replace(spec, params=dict(params))
+    elif isinstance(spec, LossSpec):
         isolated = Registry(discover=False, builtins=False)
         isolated.register(spec, plugin="direct")
-        return RegisteredSpec(spec.name, spec, isolated, None)
-    if isinstance(spec, str):
+        subject = RegisteredSpec(spec.name, spec, isolated, None, dict(params or {}))
+    elif isinstance(spec, str):
         registry = registry or default_registry()
         found = registry.get_spec(spec)
         qualified = next(n for n, s in registry.specs() if s is found)
         name = _display_name(registry, qualified)
-        return RegisteredSpec(name, found, registry, registry.provider(name))
-    raise TypeError(f"expected a loss name, a LossSpec or a RegisteredSpec, got {type(spec).__name__}")
+        subject = RegisteredSpec(name, found, registry, registry.provider(name), dict(params or {}))
+    else:
+        raise TypeError(f"expected a loss name, a LossSpec or a RegisteredSpec, got {type(spec).__name__}")
+    if params is None and not subject.params:
+        from ._required import required_params  # imports the example machinery; only here
+
+        subject = replace(subject, params=required_params(subject))
+    return subject
 
 
 def _display_name(registry: Registry, qualified: str) -> str:
@@ -84,8 +96,18 @@ def _display_name(registry: Registry, qualified: str) -> str:
     return bare if bare in registry.list_losses() else qualified
 
 
-def plugin_specs(plugin: str | None = None, *, registry: Registry | None = None) -> list[RegisteredSpec]:
-    """The specs that ``plugin`` (entry-point or distribution name; ``None`` or ``"all"``: every plugin) registers."""
+def plugin_specs(
+    plugin: str | None = None,
+    *,
+    registry: Registry | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[RegisteredSpec]:
+    """The specs that ``plugin`` (entry-point or distribution name; ``None`` or ``"all"``: every plugin) registers.
+
+    ``params`` maps a loss name to the parameters its checks build it with,
+    for losses with a required parameter: ``{"ldam": {"samples_per_class": (...)}}``.
+    Without an entry, a required per-class tuple is filled in from the example.
+    """
     registry = registry or default_registry()
     infos = registry.list_plugins()
     if plugin is not None and normalize(plugin) != "all":
@@ -104,7 +126,8 @@ def plugin_specs(plugin: str | None = None, *, registry: Registry | None = None)
     for qualified, spec in registry.specs():
         plugin_name = qualified.partition(":")[0]
         if plugin_name in by_plugin:
-            subjects.append(RegisteredSpec(_display_name(registry, qualified), spec, registry, by_plugin[plugin_name]))
+            subject = RegisteredSpec(_display_name(registry, qualified), spec, registry, by_plugin[plugin_name])
+            subjects.append(subject_of(subject, params=(params or {}).get(spec.name)))
     return subjects
 
 

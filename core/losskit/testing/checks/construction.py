@@ -46,17 +46,25 @@ def check_discovery(subject: RegisteredSpec) -> None:
 
 @conformance_check("def")
 def check_defaults(subject: RegisteredSpec) -> None:
-    """Defaults construct; the declared Param defaults match the ``__init__`` signature."""
+    """Defaults construct (a required param without default: a clear InvalidParamError); they match ``__init__``'s."""
     spec = subject.spec
     names = spec.param_names
     if "reduction" not in names:
         raise ConformanceError(f"expected a 'reduction' parameter (losskit.reduction_param()), got params {names}")
+    if subject.params:  # a required parameter: building without it must say so
+        try:
+            subject.registry.get_loss(subject.name)
+        except InvalidParamError:
+            pass
+        else:
+            raise ConformanceError(f"checked with params {dict(subject.params)}, but the defaults build too: drop them")
     loss = subject.build()
     if not isinstance(loss, Loss):
         raise ConformanceError(f"expected the factory to build a losskit.Loss, got {type(loss).__name__}")
     declared = {p.name: p.default for p in spec.params or ()}
-    if loss.hparams != declared:
-        raise ConformanceError(f"expected hparams {declared} with the defaults, got {loss.hparams}")
+    expected = {**declared, **subject.params}
+    if loss.hparams != expected:
+        raise ConformanceError(f"expected hparams {expected} (the declared defaults), got {loss.hparams}")
     if not isinstance(spec.factory, type):
         return
     signature = {
@@ -88,7 +96,7 @@ def check_invalid_params(subject: RegisteredSpec) -> None:
         raise ConformanceError("expected InvalidParamError for the unknown param 'not_a_param_xyz', got a loss")
     builders = [("the registry", subject.build)]
     if isinstance(spec.factory, type):
-        builders.append((f"{spec.factory.__name__}(...)", spec.factory))
+        builders.append((f"{spec.factory.__name__}(...)", lambda **kw: spec.factory(**{**subject.params, **kw})))
     for p in spec.params or ():
         for value, why in invalid_values(p):
             for how, build in builders:

@@ -1,0 +1,77 @@
+"""The losskit conformance suite: the checks every loss, ours and third parties', must pass.
+
+Run it on your plugin's losses with one test file (``tests/test_conformance.py``)::
+
+    from losskit.testing import parametrize_with_checks, plugin_specs
+
+    @parametrize_with_checks(plugin_specs("regression"))
+    def test_conformance(spec, check):
+        check(spec)
+
+``plugin_specs(name)`` gives the specs a plugin registers (``name`` is its
+entry-point name, e.g. ``"regression"``, or its distribution name; the plugin
+must be installed, e.g. ``pip install -e .``). Test ids read
+``<loss>-<check>``, e.g. ``huber-check_reduction``; ``pytest -k huber`` picks a
+loss. A known failure is declared, with its reason, as a strict xfail::
+
+    @parametrize_with_checks(
+        plugin_specs("classification"),
+        expected_failures={"ctc-check_gradcheck": "why it fails", "check_compile": "applies to every spec"},
+    )
+
+Without pytest::
+
+    from losskit.testing import check_loss
+    for result in check_loss("huber"):          # or a LossSpec; registry=... for an isolated one
+        print(result.check, result.status, result.message)   # passed | failed | skipped | xfail
+
+    from losskit.testing.checks import check_reduction
+    check_reduction("huber")                    # raises ConformanceError (an AssertionError) naming the problem
+
+From the shell: ``losskit check [LOSS|PLUGIN ...]`` prints a table of losses by
+checks, and ``pytest --losskit-plugin NAME|all`` runs the suite on installed
+plugins without any test file. Which checks apply follows from the spec's tags
+(see ``losskit.spec.TAGS``); ``losskit.testing.CHECKS`` lists them all, each
+documented in :mod:`losskit.testing.checks`.
+
+This package is imported lazily, like ``losskit``: importing it (the pytest
+plugin does, in every pytest session) imports neither torch nor any plugin.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "CHECKS": ".checks",
+    "CheckResult": ".runner",
+    "CheckSkipped": "._subject",
+    "ConformanceError": "._subject",
+    "RegisteredSpec": "._subject",
+    "check_loss": ".runner",
+    "parametrize_with_checks": ".parametrize",
+    "plugin_specs": "._subject",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'losskit.testing' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._subject import CheckSkipped, ConformanceError, RegisteredSpec, plugin_specs
+    from .checks import CHECKS
+    from .parametrize import parametrize_with_checks
+    from .runner import CheckResult, check_loss

@@ -1,0 +1,187 @@
+"""Checks of the numbers: references, dtypes, extreme inputs, gradients, functional form, no mutation."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+
+import torch
+from torch import Tensor, nn
+from torch.func import functional_call
+
+from ...loss import Loss
+from .._examples import (
+    assert_close,
+    assert_finite,
+    call,
+    clone,
+    extreme,
+    flat_tensors,
+    grads,
+    is_penalty,
+    make,
+    model_of,
+    reductions,
+    seeded,
+    with_grad,
+)
+from .._params import variant
+from .._subject import CheckSkipped, ConformanceError, RegisteredSpec, conformance_check
+
+# (rtol, atol relative to the largest expected value) against the float64 reference.
+_REFERENCE_TOLERANCE = {torch.float64: (1e-7, 1e-9), torch.float32: (1e-4, 1e-5)}
+
+
+def _dtypes(subject: RegisteredSpec) -> list[torch.dtype]:
+    out = [torch.float32, torch.float64]
+    return out if "no_bfloat16" in subject.spec.tags else [*out, torch.bfloat16]
+
+
+@conformance_check("ref")
+def check_reference(subject: RegisteredSpec) -> None:
+    """Match the spec's float64 reference in float64 (tight) and float32, for every reduction and a few params."""
+    reference = subject.spec.reference
+    if reference is None:
+        raise CheckSkipped("the spec declares no reference")
+    rng = random.Random(0)
+    settings = [{}, variant(subject, rng, make(subject)), variant(subject, rng, make(subject))]
+    for params in settings:
+        for reduction in reductions(subject):
+            loss = subject.build(**{**params, "reduction": reduction})
+            for dtype, (rtol, atol) in _REFERENCE_TOLERANCE.items():
+                example = make(subject, dtype=dtype)
+                expected = reference(example, **loss.hparams)
+                scale = float(expected.detach().abs().max()) if expected.numel() else 1.0
+                assert_close(
+                    call(subject, loss, example),
+                    expected,
+                    rtol=rtol,
+                    atol=atol * max(scale, 1.0),
+                    what=f"{dtype} with {loss.hparams} against the float64 reference",
+                )
+
+
+@conformance_check("dtype")
+def check_dtypes(subject: RegisteredSpec) -> None:
+    """Finite values and gradients in float32, float64 and bfloat16; bfloat16 close to float64."""
+    for reduction in reductions(subject):
+        loss = subject.build(reduction=reduction)
+        values = {}
+        for dtype in _dtypes(subject):
+            example, leaves = with_grad(subject, make(subject, dtype=dtype))
+            out = call(subject, loss.to(dtype) if is_penalty(subject) else loss, example)
+            assert_finite(out, f"{dtype}, reduction={reduction!r}: value")
+            out.sum().backward()
+            for g in grads(leaves):
+                assert_finite(g, f"{dtype}, reduction={reduction!r}: gradient")
+            values[dtype] = out
+        if torch.bfloat16 in values and reduction != "none":
+            exact = values[torch.float64]
+            assert_close(
+                values[torch.bfloat16],
+                exact,
+                rtol=5e-2,
+                atol=5e-2 * max(float(exact.detach().abs()), 1e-3),
+                what=f"reduction={reduction!r}: bfloat16 against float64",
+            )
+
+
+@conformance_check("ext")
+def check_extreme_inputs(subject: RegisteredSpec) -> None:
+    """Finite values and gradients with inputs scaled by 1e4 (logits ±1e4, probabilities at 0 and 1)."""
+    for dtype in _dtypes(subject):
+        for reduction in reductions(subject):
+            example, leaves = with_grad(subject, extreme(subject, make(subject, dtype=dtype)))
+            out = call(subject, subject.build(reduction=reduction), example)
+            what = f"{dtype}, reduction={reduction!r}, inputs scaled by 1e4"
+            assert_finite(out, f"{what}: value")
+            out.sum().backward()
+            for g in grads(leaves):
+                assert_finite(g, f"{what}: gradient")
+
+
+class _Holder(nn.Module):
+    """Holds a penalty's model so that ``functional_call`` can swap its parameters for gradcheck's inputs."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, evaluate: Callable[[], Tensor]) -> Tensor:
+        return evaluate()
+
+
+@conformance_check("grad")
+def check_gradcheck(subject: RegisteredSpec) -> None:
+    """``torch.autograd.gradcheck`` in float64 on a small batch, for every reduction."""
+    if "no_gradcheck" in subject.spec.tags:
+        raise CheckSkipped("tagged no_gradcheck")
+    example = make(subject, batch_size=3)
+    model = model_of(example)
+    for reduction in reductions(subject):
+        loss = subject.build(reduction=reduction)
+        if is_penalty(subject):
+            if model is None:
+                raise CheckSkipped("a penalty whose example has no model= in its context")
+            holder, names = _Holder(model), [f"model.{n}" for n, _ in model.named_parameters()]
+            inputs = tuple(p.detach().clone().requires_grad_(True) for p in model.parameters())
+
+            def function(*params: Tensor, loss: Loss = loss) -> Tensor:
+                return functional_call(holder, dict(zip(names, params)), (lambda: call(subject, loss, example),))
+
+        else:
+            if not (isinstance(example.input, Tensor) and example.input.is_floating_point()):
+                raise CheckSkipped("the input is not a floating-point tensor")
+            inputs = (example.input.detach().clone().requires_grad_(True),)
+
+            def function(x: Tensor, loss: Loss = loss) -> Tensor:
+                return call(subject, loss, replace(example, input=x))
+
+        try:
+            with torch.random.fork_rng(devices=[]):  # fast_mode draws its random directions from the global RNG
+                torch.manual_seed(0)
+                torch.autograd.gradcheck(function, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=True)
+        except RuntimeError as exc:
+            raise ConformanceError(
+                f"reduction={reduction!r}: expected analytical and numerical gradients to agree, got: "
+                + str(exc).strip().splitlines()[0]
+            ) from exc
+
+
+@conformance_check("func")
+def check_functional(subject: RegisteredSpec) -> None:
+    """The functional form and the module agree, with default and with random params."""
+    functional = subject.spec.functional
+    if functional is None:
+        raise CheckSkipped("the spec declares no functional form")
+    example = make(subject)
+    for params in ({}, variant(subject, random.Random(1), example)):
+        for reduction in reductions(subject):
+            loss = subject.build(**{**params, "reduction": reduction})
+            expected = call(subject, loss, example)
+            with seeded(subject):
+                got = functional(example.input, example.target, **loss.hparams, **example.context)
+            assert_close(got, expected, rtol=1e-12, atol=1e-12, what=f"functional form with {loss.hparams} against the module")
+
+
+def _same(a: Tensor, b: Tensor) -> bool:
+    return torch.equal(a, b) or (a.is_floating_point() and torch.allclose(a, b, rtol=0, atol=0, equal_nan=True))
+
+
+@conformance_check("mut")
+def check_no_mutation(subject: RegisteredSpec) -> None:
+    """Neither the input, the target nor the context (a model included) is modified, not even in place."""
+    example = make(subject)
+    originals = clone(example)
+    before = [t._version for t in flat_tensors(example)]
+    for reduction in reductions(subject):
+        call(subject, subject.build(reduction=reduction), example)
+    after = [t._version for t in flat_tensors(example)]
+    labels = ["input"] * len(flat_tensors(example.input)) + ["target"] * len(flat_tensors(example.target))
+    labels += [f"context[{k!r}]" for k, v in example.context.items() for _ in flat_tensors(v)]
+    for label, old, new, was, now in zip(labels, before, after, flat_tensors(originals), flat_tensors(example)):
+        if new != old:
+            raise ConformanceError(f"expected {label} untouched, got an in-place modification (_version {old} -> {new})")
+        if not _same(was, now):
+            raise ConformanceError(f"expected {label} unchanged, got different values after the call")

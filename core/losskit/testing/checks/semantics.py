@@ -1,0 +1,218 @@
+"""Checks of what a loss computes: shapes, reductions, identities, ignore_index, empty and permuted batches."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+from torch import Tensor
+
+from ...spec import Example
+from .._examples import (
+    BATCH,
+    assert_close,
+    assert_finite,
+    batch_dims,
+    call,
+    generator,
+    grads,
+    is_penalty,
+    make,
+    reductions,
+    take,
+    with_grad,
+)
+from .._subject import CheckSkipped, ConformanceError, RegisteredSpec, conformance_check
+
+_TIGHT = {"rtol": 1e-9, "atol": 1e-11}
+
+
+@conformance_check("shape")
+def check_output_shape(subject: RegisteredSpec) -> None:
+    """'mean' and 'sum' give a scalar, 'none' one value per sample; the output has the input's dtype (float32)."""
+    example = make(subject, dtype=torch.float32)
+    for reduction in reductions(subject):
+        out = call(subject, subject.build(reduction=reduction), example)
+        if isinstance(example.input, Tensor) and example.input.is_floating_point() and out.dtype != example.input.dtype:
+            raise ConformanceError(f"reduction={reduction!r}: expected dtype {example.input.dtype}, got {out.dtype}")
+        if reduction != "none":
+            if out.shape != ():
+                raise ConformanceError(f"reduction={reduction!r}: expected a scalar, got shape {tuple(out.shape)}")
+        elif "batch_coupled" not in subject.spec.tags and not is_penalty(subject):
+            if out.dim() == 0 or out.shape[0] != BATCH:
+                raise ConformanceError(
+                    f"reduction='none': expected shape (N, *) with N={BATCH} (the batch), got {tuple(out.shape)}"
+                )
+
+
+def _ignored_example(subject: RegisteredSpec, example: Example, count: int) -> tuple[Example, object]:
+    """The example with its first ``count`` samples' targets set to ``ignore_index``; and that index."""
+    param = next((p for p in subject.spec.params or () if p.name == "ignore_index"), None)
+    if param is None:
+        raise ConformanceError("expected an 'ignore_index' parameter (tag or mean_denominator says so), got none")
+    target = example.target
+    if not isinstance(target, Tensor) or target.is_floating_point() or target.dim() == 0:
+        raise CheckSkipped("ignore_index needs a tensor of integer targets")
+    index = param.default if param.default is not None else -100
+    target = target.clone()
+    target[:count] = index
+    return replace(example, target=target), index
+
+
+@conformance_check("red")
+def check_reduction(subject: RegisteredSpec) -> None:
+    """'sum' is the sum of 'none'; 'mean' divides it by the declared denominator."""
+    spec, example = subject.spec, make(subject)
+    ignore_index = None
+    if spec.mean_denominator == "non_ignored":
+        example, ignore_index = _ignored_example(subject, example, 2)
+    params = {"ignore_index": ignore_index} if ignore_index is not None else {}
+    if not {"none", "sum"} <= set(reductions(subject)):
+        raise CheckSkipped(f"the loss does not offer both 'none' and 'sum' (it offers {reductions(subject)})")
+    none = call(subject, subject.build(reduction="none", **params), example)
+    total = call(subject, subject.build(reduction="sum", **params), example)
+    assert_close(total, none.sum(), **_TIGHT, what="reduction='sum' against the sum of reduction='none'")
+    if "mean" not in reductions(subject) or spec.mean_denominator == "custom":
+        return
+    count = _denominator(subject, example, none, ignore_index)
+    mean = call(subject, subject.build(reduction="mean", **params), example)
+    assert_close(
+        mean,
+        none.sum() / max(count, 1),
+        **_TIGHT,
+        what=f"reduction='mean' against the sum of 'none' over the {spec.mean_denominator} count ({count:g})",
+    )
+
+
+def _denominator(subject: RegisteredSpec, example: Example, none: Tensor, ignore_index: object) -> float:
+    kind = subject.spec.mean_denominator
+    if kind == "elements":
+        return none.numel()
+    if kind == "batch":
+        return BATCH
+    if kind == "non_ignored":
+        return float((example.target != ignore_index).sum())
+    weight = example.context.get("weight")
+    if not isinstance(weight, Tensor):
+        raise CheckSkipped("mean_denominator='weights' is checked with a weight= in the example's context")
+    if weight.shape != none.shape:
+        weight = weight.reshape(-1, *([1] * (none.dim() - 1))).expand_as(none)
+    return float(weight.sum())
+
+
+@conformance_check("ident")
+def check_identities(subject: RegisteredSpec) -> None:
+    """Each declared Identity holds: this loss with some params equals another loss with others."""
+    if not subject.spec.identities:
+        raise CheckSkipped("the spec declares no identities")
+    example = make(subject)
+    for identity in subject.spec.identities:
+        for reduction in reductions(subject):
+            params = {"reduction": reduction, **identity.params}  # exactly the declared ones, no subject.params
+            mine = call(subject, subject.registry.get_loss(subject.name, **params), example)
+            theirs = call(subject, subject.lookup(identity.equals, **{"reduction": reduction, **identity.equals_params}), example)
+            assert_close(
+                mine,
+                theirs,
+                rtol=1e-7,
+                atol=1e-9,
+                what=f"identity {identity.note or ''} ({subject.name} {params} == {identity.equals} "
+                f"{dict(identity.equals_params)})".replace("  ", " "),
+            )
+
+
+@conformance_check("ign")
+def check_ignore_index(subject: RegisteredSpec) -> None:
+    """Ignored targets change neither value nor gradient; an all-ignored batch gives finite value and gradient."""
+    if "ignore_index" not in subject.spec.tags:
+        raise CheckSkipped("no 'ignore_index' tag")
+    base = make(subject)
+    example, index = _ignored_example(subject, base, 2)
+    noise = torch.randn(example.input.shape, generator=generator(), dtype=torch.float64).to(example.input)
+    shifted = example.input.clone()
+    shifted[:2] += noise[:2]
+    for reduction in reductions(subject):
+        loss = subject.build(reduction=reduction, ignore_index=index)
+        ex, leaves = with_grad(subject, example)
+        out = call(subject, loss, ex)
+        out.sum().backward()
+        moved = call(subject, loss, replace(example, input=shifted))
+        assert_close(moved, out, **_TIGHT, what=f"reduction={reduction!r}: value after changing the ignored samples' input")
+        grad = grads(leaves)[0]
+        assert_close(grad[:2], torch.zeros_like(grad[:2]), rtol=0, atol=0, what=f"reduction={reduction!r}: gradient at ignored samples")
+        everything, _ = _ignored_example(subject, base, BATCH)
+        ex, leaves = with_grad(subject, everything)
+        out = call(subject, loss, ex)
+        assert_finite(out, f"reduction={reduction!r}, every target ignored: value")
+        out.sum().backward()
+        assert_finite(grads(leaves)[0], f"reduction={reduction!r}, every target ignored: gradient")
+
+
+@conformance_check("empty")
+def check_empty_batch(subject: RegisteredSpec) -> None:
+    """A batch of 0 samples: 'sum' and 'mean' give a finite 0 (penalties: finite), 'none' an empty tensor."""
+    example = make(subject, batch_size=0)
+    for reduction in reductions(subject):
+        ex, leaves = with_grad(subject, example)
+        out = call(subject, subject.build(reduction=reduction), ex)
+        assert_finite(out, f"reduction={reduction!r}, empty batch")
+        if is_penalty(subject):
+            continue
+        if reduction == "none":
+            if out.numel() != 0:
+                raise ConformanceError(f"reduction='none', empty batch: expected an empty tensor, got shape {tuple(out.shape)}")
+        elif out.item() != 0:
+            raise ConformanceError(f"reduction={reduction!r}, empty batch: expected 0, got {out.item():g}")
+        if out.requires_grad:
+            out.sum().backward()
+            for g in grads(leaves):
+                assert_finite(g, f"reduction={reduction!r}, empty batch: gradient")
+
+
+@conformance_check("indep")
+def check_batch_independence(subject: RegisteredSpec) -> None:
+    """Without the batch_coupled tag: permuting the batch permutes 'none'; 'sum' over two shards adds up."""
+    if "batch_coupled" in subject.spec.tags or is_penalty(subject):
+        raise CheckSkipped("tagged batch_coupled or penalty")
+    example, dims = make(subject), batch_dims(subject)
+    if all(d is None for d in dims):
+        raise CheckSkipped("no tensor of the example has a batch dimension")
+    if "none" in reductions(subject):
+        loss = subject.build(reduction="none")
+        perm = torch.randperm(BATCH, generator=generator())
+        assert_close(
+            call(subject, loss, take(example, perm, dims)),
+            call(subject, loss, example)[perm.to(example.input.device)],
+            **_TIGHT,
+            what=f"reduction='none' on the batch permuted by {perm.tolist()} against the permuted output",
+        )
+    if "sum" in reductions(subject):
+        loss = subject.build(reduction="sum")
+        index, half = torch.arange(BATCH), BATCH // 2
+        shards = call(subject, loss, take(example, index[:half], dims)) + call(subject, loss, take(example, index[half:], dims))
+        assert_close(
+            shards,
+            call(subject, loss, example),
+            **_TIGHT,
+            what=f"reduction='sum' over samples [0, {half}) plus [{half}, {BATCH}) against the whole batch "
+            "(one sample's loss depends on the others; declare the batch_coupled tag if that is meant)",
+        )
+
+
+@conformance_check("wgt")
+def check_weight(subject: RegisteredSpec) -> None:
+    """Tagged ``weight``: a per-sample ``weight=`` of shape ``(N,)`` multiplies each sample's 'none' loss."""
+    if "weight" not in subject.spec.tags:
+        raise CheckSkipped("no 'weight' tag")
+    if "none" not in reductions(subject):
+        raise CheckSkipped("the loss has no reduction='none'")
+    example, loss = make(subject), subject.build(reduction="none")
+    plain = call(subject, loss, example)
+    weight = (0.5 + torch.rand(BATCH, generator=generator(), dtype=torch.float64)).to(plain)
+    weighted = call(subject, loss, replace(example, context={**example.context, "weight": weight}))
+    assert_close(
+        weighted,
+        plain * weight.reshape(-1, *([1] * (plain.dim() - 1))),
+        **_TIGHT,
+        what="reduction='none' with a per-sample weight against the unweighted output times the weight",
+    )

@@ -1,0 +1,58 @@
+"""pytest integration: one test per (loss, check), with ids like ``focal-check_reduction``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..registry import Registry
+from ..spec import LossSpec
+from ._subject import CheckSkipped, RegisteredSpec, subject_of
+from .checks import CHECKS
+
+
+def as_pytest_check(check: Callable[..., None]) -> Callable[..., None]:
+    """``check``, turning :class:`CheckSkipped` into ``pytest.skip``."""
+    import pytest
+
+    @functools.wraps(check)
+    def run(spec: Any, **kwargs: Any) -> None:
+        try:
+            check(spec, **kwargs)
+        except CheckSkipped as exc:
+            pytest.skip(str(exc))
+
+    return run
+
+
+def parametrize_with_checks(
+    specs: Iterable[RegisteredSpec | LossSpec | str],
+    expected_failures: Mapping[str, str] | None = None,
+    *,
+    registry: Registry | None = None,
+    checks: Iterable[Callable[..., None]] = CHECKS,
+) -> Any:
+    """A ``pytest.mark.parametrize("spec, check", ...)`` over every spec and every check.
+
+    ``expected_failures`` maps a check name (``"check_gradcheck"``, for every
+    spec) or a test id (``"focal-check_gradcheck"``) to the reason it is known
+    to fail; those tests are strict xfails, so a fix makes them fail until the
+    entry is removed.
+    """
+    import pytest
+
+    checks = tuple(checks)
+    names = {c.__name__ for c in CHECKS}
+    expected = dict(expected_failures or {})
+    unknown = [k for k in expected if k.rpartition("-")[2] not in names]
+    if unknown:
+        raise ValueError(f"expected_failures: unknown checks in {unknown}; checks are {sorted(names)}")
+    params = []
+    for subject in (subject_of(s, registry) for s in specs):
+        for check in checks:
+            test_id = f"{subject.name}-{check.__name__}"
+            reason = expected.get(test_id, expected.get(check.__name__))
+            marks = [pytest.mark.xfail(reason=reason, strict=True, raises=AssertionError)] if reason else []
+            params.append(pytest.param(subject, as_pytest_check(check), id=test_id, marks=marks))
+    return pytest.mark.parametrize("spec, check", params)

@@ -1,0 +1,81 @@
+"""pytest plugin: ``pytest --losskit-plugin NAME|all`` runs the conformance suite on installed plugins.
+
+Registered under the ``pytest11`` entry point, so it loads in every pytest
+session; it imports neither torch nor the registry, and does nothing, unless
+the option is given. Each (loss, check) pair becomes a test
+``losskit::<loss>-<check>``; ``-k`` selects among them as usual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("losskit").addoption(
+        "--losskit-plugin",
+        action="append",
+        default=[],
+        metavar="NAME|all",
+        help="run the losskit conformance suite on the losses of this installed plugin (repeatable; 'all': every plugin)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k / -m deselection, so that they apply to these items
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    names = config.getoption("losskit_plugin")
+    if names:
+        items.extend(LosskitSuite.from_parent(session, name="losskit", nodeid="losskit", plugins=names).collect())
+
+
+class LosskitSuite(pytest.Collector):
+    """A synthetic collector holding one item per (installed loss, check)."""
+
+    def __init__(self, *, plugins: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plugins = plugins
+
+    def collect(self) -> list[pytest.Item]:
+        from ..errors import LosskitError
+        from ._subject import plugin_specs
+        from .checks import CHECKS
+
+        subjects = {}
+        for plugin in self.plugins:
+            try:
+                subjects.update((s.name, s) for s in plugin_specs(plugin))
+            except LosskitError as exc:
+                raise pytest.UsageError(f"--losskit-plugin {plugin}: {exc}") from exc
+        return [
+            CheckItem.from_parent(self, name=f"{subject.name}-{check.__name__}", subject=subject, check=check)
+            for subject in subjects.values()
+            for check in CHECKS
+        ]
+
+
+class CheckItem(pytest.Item):
+    """One conformance check on one loss."""
+
+    def __init__(self, *, subject: Any, check: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.subject, self.check = subject, check
+
+    def runtest(self) -> None:
+        from ._subject import CheckSkipped
+
+        try:
+            self.check(self.subject)
+        except CheckSkipped as exc:
+            pytest.skip(str(exc))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        from ._subject import ConformanceError
+
+        if isinstance(excinfo.value, ConformanceError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"losskit conformance: {self.name}"

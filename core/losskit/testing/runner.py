@@ -1,0 +1,56 @@
+"""Run the checks over a loss and collect structured results (what ``losskit check`` prints)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from ..registry import Registry
+from ..spec import LossSpec
+from ._subject import CheckSkipped, RegisteredSpec, subject_of
+from .checks import CHECKS
+
+Status = Literal["passed", "failed", "skipped", "xfail"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check on one loss; ``message`` says why it failed, was skipped or is expected to fail."""
+
+    loss: str
+    check: str
+    status: Status
+    message: str = ""
+
+
+def run_check(subject: RegisteredSpec, check: Callable[..., None], expected_failure: str | None = None) -> CheckResult:
+    name = check.__name__
+    try:
+        check(subject)
+    except CheckSkipped as exc:
+        return CheckResult(subject.name, name, "skipped", str(exc))
+    except AssertionError as exc:
+        if expected_failure is not None:
+            return CheckResult(subject.name, name, "xfail", f"{expected_failure} ({exc})")
+        return CheckResult(subject.name, name, "failed", str(exc))
+    if expected_failure is not None:
+        return CheckResult(
+            subject.name, name, "failed", f"{subject.name}: {name}: listed in expected_failures ({expected_failure}) but passed"
+        )
+    return CheckResult(subject.name, name, "passed")
+
+
+def check_loss(
+    name_or_spec: str | LossSpec | RegisteredSpec,
+    expected_failures: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+    checks: Iterable[Callable[..., None]] = CHECKS,
+) -> list[CheckResult]:
+    """Run every check on one loss; ``expected_failures`` maps a check name to the reason it is known to fail."""
+    subject = subject_of(name_or_spec, registry)
+    expected = dict(expected_failures or {})
+    unknown = expected.keys() - {c.__name__ for c in CHECKS}
+    if unknown:
+        raise ValueError(f"expected_failures names unknown checks {sorted(unknown)}; checks: {[c.__name__ for c in CHECKS]}")
+    return [run_check(subject, check, expected.get(check.__name__)) for check in checks]
