@@ -92,14 +92,14 @@ def test_the_pytest_plugin_is_registered_under_pytest11():
 def test_the_pytest_plugin_runs_the_suite_on_an_installed_plugin(tmp_path):
     (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "--losskit-plugin", "regression",
-         "-k", "mse- and (reduction or shape or cuda)", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "--losskit-plugin", "losskit",
+         "-k", "l2_penalty- and (reduction or shape or cuda)", str(tmp_path)],
         capture_output=True, text=True, cwd=tmp_path, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "losskit::mse-check_reduction PASSED" in done.stdout
-    assert "losskit::mse-check_output_shape PASSED" in done.stdout
-    assert "losskit::mse-check_cuda SKIPPED" in done.stdout
+    assert "losskit::l2_penalty-check_reduction PASSED" in done.stdout
+    assert "losskit::l2_penalty-check_output_shape PASSED" in done.stdout
+    assert "losskit::l2_penalty-check_cuda SKIPPED" in done.stdout
 
 
 def test_the_pytest_plugin_does_nothing_without_its_option(tmp_path):
@@ -123,11 +123,11 @@ def test_the_pytest_plugin_reports_an_unknown_plugin(tmp_path):
 def test_cli_check_prints_a_table_and_exits_zero_when_all_pass(capsys):
     from losskit.cli import main
 
-    assert main(["check", "mse", "-c", "red", "-c", "check_output_shape", "-c", "cuda"]) == 0
+    assert main(["check", "l2_penalty", "-c", "red", "-c", "check_output_shape", "-c", "cuda"]) == 0
     out = capsys.readouterr().out
     header, row = out.splitlines()[:2]
     assert header.split() == ["loss", "red", "shape", "cuda"]
-    assert row.split() == ["mse", "✓", "✓", "-"]
+    assert row.split() == ["l2_penalty", "✓", "✓", "-"]
     assert "1 losses: 2 passed, 0 failed, 1 not applicable" in out
 
 
@@ -159,5 +159,5 @@ def test_cli_check_names_an_unknown_loss(capsys):
 def test_cli_list_and_describe_still_work(capsys):
     from losskit.cli import main
 
-    assert main(["list"]) == 0 and "mse" in capsys.readouterr().out
-    assert main(["describe", "mse"]) == 0 and "mse" in capsys.readouterr().out
+    assert main(["list"]) == 0 and "l2_penalty" in capsys.readouterr().out
+    assert main(["describe", "l2_penalty"]) == 0 and "sum of w^2" in capsys.readouterr().out

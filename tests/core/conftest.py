@@ -9,4 +9,4 @@ from losskit import Registry
 
 @pytest.fixture
 def registry() -> Registry:
-    return Registry(discover=False, builtins=False)
+    return Registry(discover=False, builtins=False, strict=False)

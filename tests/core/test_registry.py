@@ -76,7 +76,7 @@ def test_clash_keeps_both_reachable_and_bare_name_is_ambiguous(registry):
 
 
 def test_preference_settles_a_clash():
-    registry = Registry(discover=False, builtins=False, prefer={"scaled_abs": "second"})
+    registry = Registry(discover=False, builtins=False, strict=False, prefer={"scaled_abs": "second"})
     registry.register_plugin(plugin_module(spec()), "first")
     registry.register_plugin(plugin_module(spec(source="other")), "second")
     assert registry.get_spec("scaled_abs").source == "other"
@@ -84,7 +84,7 @@ def test_preference_settles_a_clash():
 
 def test_preference_from_environment(monkeypatch):
     monkeypatch.setenv("LOSSKIT_PREFER", "scaled_abs=first")
-    registry = Registry(discover=False, builtins=False)
+    registry = Registry(discover=False, builtins=False, strict=False)
     registry.register_plugin(plugin_module(spec()), "first")
     registry.register_plugin(plugin_module(spec(source="other")), "second")
     assert registry.get_spec("scaled_abs").source == "test fixture"

@@ -97,3 +97,36 @@ def padded_label_lists(
         k = int(torch.randint(1, NUM_CLASSES, (1,), generator=generator))
         target[n, :k] = torch.randperm(NUM_CLASSES, generator=generator)[:k]
     return Example(_to(scores, dtype, device), target.to(device))
+
+
+def ctc_alignments(
+    generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
+) -> Example:
+    """CTC inputs in torch's layout: log-probabilities ``(T, N, C)``, padded targets ``(N, S)``.
+
+    Class 0 is the blank; targets are in ``[1, C)``. The context holds ``input_lengths`` and
+    ``target_lengths`` (``(N,)``, ``torch.long``); every target fits its input (``T >= 2 S + 1``).
+    """
+    steps, max_target = 8, 3
+    log_probs = _normal(generator, steps, batch_size, NUM_CLASSES).log_softmax(dim=2)
+    target = torch.randint(1, NUM_CLASSES, (batch_size, max_target), generator=generator)
+    target_lengths = torch.randint(1, max_target + 1, (batch_size,), generator=generator)
+    input_lengths = steps - torch.randint(0, 2, (batch_size,), generator=generator)
+    context = {"input_lengths": input_lengths.to(device), "target_lengths": target_lengths.to(device)}
+    return Example(_to(log_probs, dtype, device), target.to(device), context)
+
+
+def hidden_states(
+    generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
+) -> Example:
+    """Hidden states ``(N, 4)``, class indices ``(N,)`` in ``[0, 7)`` and a linear classifier in the context.
+
+    The context holds ``classifier_weight`` ``(7, 4)`` and ``classifier_bias`` ``(7,)``.
+    """
+    hidden, vocabulary = 4, 7
+    input = _normal(generator, batch_size, hidden)
+    target = torch.randint(0, vocabulary, (batch_size,), generator=generator)
+    weight = _normal(generator, vocabulary, hidden) / hidden**0.5
+    bias = _normal(generator, vocabulary) * 0.1
+    context = {"classifier_weight": _to(weight, dtype, device), "classifier_bias": _to(bias, dtype, device)}
+    return Example(_to(input, dtype, device), target.to(device), context)

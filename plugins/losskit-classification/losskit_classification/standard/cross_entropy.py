@@ -11,12 +11,18 @@ from losskit.inputs import check_tensor, check_values_in
 from losskit.reduction import Reduction
 
 from .._examples import class_index_logits
-from ._classes import CLASS_WEIGHTS, IGNORE_INDEX, check_class_input, check_class_target, class_weight_tensor, kept_weights, reduce_over
+from ._classes import (
+    CLASS_WEIGHTS,
+    IGNORE_INDEX,
+    check_class_input,
+    check_class_target,
+    class_weight_tensor,
+    kept_weights,
+    reduce_over,
+)
 from .reference import cross_entropy_reference
 
-LABEL_SMOOTHING = Param(
-    "label_smoothing", 0.0, "mass moved from the target to a uniform distribution", ge=0.0, le=1.0
-)
+LABEL_SMOOTHING = Param("label_smoothing", 0.0, "mass moved from the target to a uniform distribution", ge=0.0, le=1.0)
 
 
 def cross_entropy_loss(

@@ -119,7 +119,7 @@ HINGE_SPEC = LossSpec(
     example=sign_targets,
     reference=hinge_reference,
     functional=hinge_loss,
-    tags=frozenset({"weight", "no_gradcheck", "compile"}),
+    tags=frozenset({"weight", "no_gradcheck"}),
 )
 
 SQUARED_HINGE_SPEC = LossSpec(

@@ -21,9 +21,8 @@ def kl_div_loss(input: Tensor, target: Tensor, *, log_target: bool = False, redu
     check_floating("kl_div", "input", input)
     check_floating("kl_div", "target", target)
     if not log_target:
-        check_values_in(
-            "kl_div", "target", target, 0.0, 1.0, "Targets are probabilities; for log-probabilities set log_target=True."
-        )
+        hint = "Targets are probabilities; for log-probabilities set log_target=True."
+        check_values_in("kl_div", "target", target, 0.0, 1.0, hint)
     loss = F.kl_div(input, target, reduction="none", log_target=log_target)
     if reduction == "batchmean":
         batch = input.shape[0] if input.dim() else 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -27,8 +28,11 @@ def multi_margin_loss(
     check_class_target("multi_margin", input, target)
     check_ndim("multi_margin", "input", input, (2,), "(N, C)")
     weights = class_weight_tensor("multi_margin", class_weights, input)
-    loss = F.multi_margin_loss(input, target, p=p, margin=margin, weight=weights, reduction="none")
-    return reduce(loss, reduction, owner="multi_margin")
+    # torch has no half-precision CPU kernel: compute those in float32
+    work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
+    weights = weights.to(work.dtype) if weights is not None else None
+    loss = F.multi_margin_loss(work, target, p=p, margin=margin, weight=weights, reduction="none")
+    return reduce(loss.to(input.dtype), reduction, owner="multi_margin")
 
 
 class MultiMarginLoss(Loss):

@@ -35,7 +35,10 @@ def _check_label_lists(input: Tensor, target: Tensor) -> None:
 def multilabel_margin_loss(input: Tensor, target: Tensor, *, reduction: Reduction = "mean") -> Tensor:
     """Functional form of :class:`MultiLabelMarginLoss`."""
     _check_label_lists(input, target)
-    return reduce(F.multilabel_margin_loss(input, target, reduction="none"), reduction, owner="multilabel_margin")
+    # torch has no half-precision CPU kernel: compute those in float32
+    work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
+    loss = F.multilabel_margin_loss(work, target, reduction="none")
+    return reduce(loss.to(input.dtype), reduction, owner="multilabel_margin")
 
 
 class MultiLabelMarginLoss(Loss):

@@ -21,7 +21,8 @@ def soft_margin_loss(
     check_same_shape("soft_margin", input, target)
     check_floating("soft_margin", "input", input)
     check_signs("soft_margin", target)
-    return reduce(F.soft_margin_loss(input, target, reduction="none"), reduction, weight=weight, owner="soft_margin")
+    # softplus(-y x) = log(1 + exp(-y x)) without the overflow of torch's soft_margin_loss at |x| > 88 (float32)
+    return reduce(F.softplus(-target * input), reduction, weight=weight, owner="soft_margin")
 
 
 class SoftMarginLoss(Loss):
@@ -44,7 +45,8 @@ class SoftMarginLoss(Loss):
         >>> loss = SoftMarginLoss()
         >>> loss(torch.tensor([2.0, -1.0]), torch.tensor([1.0, 1.0]))
 
-    Reference: Cox, The regression analysis of binary sequences, JRSS B 1958. Matches ``torch.nn.SoftMarginLoss``.
+    Reference: Cox, The regression analysis of binary sequences, JRSS B 1958. Matches ``torch.nn.SoftMarginLoss``
+    where that is finite; torch overflows to ``inf`` for ``-y x`` above ~88 in float32, this stays exact.
     """
 
     loss_name = "soft_margin"

@@ -1,0 +1,170 @@
+"""Connectionist temporal classification loss (Graves et al., ICML 2006; torch.nn.CTCLoss)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit.errors import LossInputError
+from losskit.inputs import check_floating, check_ndim, check_tensor
+from losskit.reduction import Reduction, mean_over
+
+from .._examples import ctc_alignments
+from .reference import ctc_reference
+
+
+def _check_lengths(what: str, lengths: Tensor, batch: int, high: int) -> None:
+    check_tensor("ctc", what, lengths)
+    if lengths.is_floating_point() or lengths.dtype == torch.bool or tuple(lengths.shape) != (batch,):
+        raise LossInputError(
+            f"ctc: {what} must be an integer tensor of shape ({batch},), one length per sample, "
+            f"got {lengths.dtype} of shape {tuple(lengths.shape)}."
+        )
+    if batch and not bool(((lengths >= 0) & (lengths <= high)).all()):
+        raise LossInputError(f"ctc: {what} must lie in [0, {high}], got {lengths.tolist()}.")
+
+
+def _check(input: Tensor, target: Tensor, input_lengths: Tensor, target_lengths: Tensor, blank: int) -> None:
+    check_floating("ctc", "input", input)
+    check_ndim("ctc", "input", input, (3,), "(T, N, C) log-probabilities (time first, as torch.nn.CTCLoss)")
+    check_tensor("ctc", "target", target)
+    steps, batch, classes = input.shape
+    if target.dtype not in (torch.long, torch.int):
+        raise LossInputError(f"ctc: target must hold integer class indices (torch.long), got {target.dtype}.")
+    if blank >= classes:
+        raise LossInputError(f"ctc: blank={blank} is not a class of the input, which has {classes} classes.")
+    _check_lengths("input_lengths", input_lengths, batch, steps)
+    if target.dim() == 2 and target.shape[0] == batch:
+        _check_lengths("target_lengths", target_lengths, batch, target.shape[1])
+        used = torch.arange(target.shape[1], device=target.device) < target_lengths[:, None]
+        labels = target[used]
+    elif target.dim() == 1:
+        _check_lengths("target_lengths", target_lengths, batch, target.numel())
+        if int(target_lengths.sum()) != target.numel():
+            raise LossInputError(
+                f"ctc: a 1-D target holds the targets end to end, so its length {target.numel()} must equal "
+                f"target_lengths.sum() = {int(target_lengths.sum())}."
+            )
+        labels = target
+    else:
+        raise LossInputError(
+            f"ctc: target must have shape ({batch}, S) or (sum(target_lengths),), got {tuple(target.shape)}."
+        )
+    bad = (labels < 0) | (labels >= classes) | (labels == blank)
+    if labels.numel() and bool(bad.any()):
+        raise LossInputError(
+            f"ctc: target labels must be classes in [0, {classes}) other than blank={blank}, "
+            f"got {labels[bad][0].item()}."
+        )
+
+
+def ctc_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    input_lengths: Tensor,
+    target_lengths: Tensor,
+    blank: int = 0,
+    zero_infinity: bool = False,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Functional form of :class:`CTCLoss`."""
+    _check(input, target, input_lengths, target_lengths, blank)
+    # torch's CTC kernels take float32/float64 only; half precision is computed in float32.
+    work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
+    # torch's CTC backward returns the gradient of the loss of log_softmax(input), which is the true
+    # gradient only for normalised input. Normalising here (a no-op on log-probabilities) makes the
+    # loss that function, so its gradient is exact for any input, logits included.
+    work = work.log_softmax(dim=2)
+    if work.shape[1] == 0:  # torch refuses an empty batch
+        loss = work.sum(dim=(0, 2))
+    else:
+        loss = F.ctc_loss(
+            work, target, input_lengths, target_lengths, blank=blank, reduction="none", zero_infinity=zero_infinity
+        )
+    if reduction == "mean":
+        per_label = loss / target_lengths.to(loss.dtype).clamp_min(1)
+        loss = mean_over(per_label.sum(), loss.new_tensor(loss.numel()))
+    elif reduction == "sum":
+        loss = loss.sum()
+    return loss.to(input.dtype)
+
+
+class CTCLoss(Loss):
+    r"""Negative log-probability of a label sequence summed over all its CTC alignments.
+
+    .. math::
+        \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_{t, n, \pi_t}
+
+    where :math:`\mathcal{B}` removes repeated labels then blanks and :math:`p_t = \operatorname{softmax}(x_t)`:
+    the input is normalised with ``log_softmax`` over the classes, a no-op on log-probabilities (so values
+    and gradients there are torch's), which also accepts logits and makes the gradient exact for any input
+    (torch's CTC backward is exact only on normalised input). ``'mean'`` divides each
+    :math:`\ell_n` by its target length (at least 1), then averages over the batch, as torch.
+    ``zero_infinity`` replaces the infinite loss of an impossible alignment (and its gradient) by 0.
+
+    Args:
+        blank: index of the blank class.
+        zero_infinity: zero infinite losses and their gradients.
+        reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
+
+    Shape:
+        input ``(T, N, C)`` log-probabilities (time first); target ``(N, S)`` padded or
+        ``(sum(target_lengths),)`` concatenated; output ``(N)`` with ``reduction='none'``, else a scalar.
+
+    Context:
+        ``input_lengths`` and ``target_lengths`` (required): ``(N,)`` integer tensors.
+
+    Examples:
+        >>> loss = CTCLoss()
+        >>> log_probs = torch.randn(8, 2, 5).log_softmax(2)
+        >>> loss(log_probs, torch.tensor([[1, 2], [3, 3]]),
+        ...      input_lengths=torch.tensor([8, 8]), target_lengths=torch.tensor([2, 2]))
+
+    Reference: Graves, Fernández, Gomez, Schmidhuber. Connectionist temporal classification: labelling
+    unsegmented sequence data with recurrent neural networks. ICML 2006. Matches ``torch.nn.CTCLoss``.
+    """
+
+    loss_name = "ctc"
+    params = (
+        Param("blank", 0, "index of the blank class", type=int, ge=0),
+        Param("zero_infinity", False, "replace infinite losses (impossible alignments) and their gradients by 0", bool),
+        reduction_param(),
+    )
+
+    def __init__(self, *, blank: int = 0, zero_infinity: bool = False, reduction: Reduction = "mean") -> None:
+        super().__init__(blank=blank, zero_infinity=zero_infinity, reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor, *, input_lengths: Tensor, target_lengths: Tensor) -> Tensor:
+        return ctc_loss(
+            input,
+            target,
+            input_lengths=input_lengths,
+            target_lengths=target_lengths,
+            blank=self.blank,
+            zero_infinity=self.zero_infinity,
+            reduction=self.reduction,
+        )
+
+
+SPEC = LossSpec(
+    name="ctc",
+    aliases=("ctc_loss", "connectionist_temporal_classification"),
+    factory=CTCLoss,
+    summary="connectionist temporal classification: sequence labels without alignment",
+    family="classification",
+    source="Graves et al. 2006, Connectionist temporal classification, ICML; torch.nn.CTCLoss",
+    contract=InputContract(
+        input="log_probabilities",
+        target="class_indices",
+        input_shape="(T, N, C)",
+        target_shape="(N, S) padded or (sum(target_lengths),)",
+        output_shape="(N,) with reduction='none', else ()",
+    ),
+    example=ctc_alignments,
+    reference=ctc_reference,
+    functional=ctc_loss,
+    mean_denominator="custom",
+)

@@ -1,0 +1,85 @@
+"""linear_cross_entropy: same value and gradients as cross-entropy of the full logits, chunk by chunk."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from losskit import get_loss
+
+HAS_TORCH_LCE = hasattr(F, "linear_cross_entropy")
+
+
+def _problem(dtype, *, bias=True, n=13, h=6, v=11):
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.randn(n, h, generator=g, dtype=torch.float64).to(dtype).requires_grad_()
+    weight = (torch.randn(v, h, generator=g, dtype=torch.float64) / h**0.5).to(dtype).requires_grad_()
+    b = (torch.randn(v, generator=g, dtype=torch.float64) * 0.1).to(dtype).requires_grad_() if bias else None
+    target = torch.randint(0, v, (n,), generator=g)
+    target[::4] = -100
+    return hidden, weight, b, target
+
+
+def _grads(value, tensors):
+    return torch.autograd.grad(value.sum(), [t for t in tensors if t is not None])
+
+
+@pytest.mark.parametrize("dtype", (torch.float32, torch.float64), ids=str)
+@pytest.mark.parametrize("reduction", ("none", "sum", "mean"))
+@pytest.mark.parametrize("chunk_size", (1, 4, 13, 100))
+@pytest.mark.parametrize("label_smoothing", (0.0, 0.15))
+@pytest.mark.parametrize("bias", (True, False))
+def test_value_and_gradients_equal_full_cross_entropy(dtype, reduction, chunk_size, label_smoothing, bias) -> None:
+    hidden, weight, b, target = _problem(dtype, bias=bias)
+    loss = get_loss("linear_cross_entropy", chunk_size=chunk_size, label_smoothing=label_smoothing, reduction=reduction)
+    ours = loss(hidden, target, classifier_weight=weight, classifier_bias=b)
+    logits = hidden @ weight.T + (b if b is not None else 0)
+    full = F.cross_entropy(logits, target, label_smoothing=label_smoothing, reduction=reduction)
+    torch.testing.assert_close(ours, full)
+    for got, expected in zip(_grads(ours, (hidden, weight, b)), _grads(full, (hidden, weight, b))):
+        torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.skipif(not HAS_TORCH_LCE, reason="torch has no linear_cross_entropy")
+@pytest.mark.parametrize("chunked_torch", (False, True))
+@pytest.mark.parametrize("reduction", ("none", "sum", "mean"))
+def test_matches_torch_linear_cross_entropy(reduction, chunked_torch) -> None:
+    hidden, weight, b, target = _problem(torch.float64, n=40, h=8, v=50)
+    smoothing = 0.0 if chunked_torch else 0.1  # torch's chunked path refuses label smoothing
+    options = torch.nn.LinearCrossEntropyOptions(allow_retain_graph=True) if chunked_torch else None
+    theirs = F.linear_cross_entropy(
+        hidden, weight, target, linear_bias=b, reduction=reduction, label_smoothing=smoothing, ignore_index=-100,
+        options=options,
+    )
+    ours = get_loss("linear_cross_entropy", chunk_size=16, label_smoothing=smoothing, reduction=reduction)(
+        hidden, target, classifier_weight=weight, classifier_bias=b
+    )
+    torch.testing.assert_close(ours, theirs)
+    for got, expected in zip(_grads(ours, (hidden, weight, b)), _grads(theirs, (hidden, weight, b))):
+        torch.testing.assert_close(got, expected)
+
+
+def test_gradcheck() -> None:
+    hidden, weight, b, target = _problem(torch.float64, n=5, h=3, v=4)
+    loss = get_loss("linear_cross_entropy", chunk_size=2, label_smoothing=0.1)
+    assert torch.autograd.gradcheck(
+        lambda h, w, bb: loss(h, target, classifier_weight=w, classifier_bias=bb), (hidden, weight, b)
+    )
+
+
+def test_all_ignored_gives_zero_loss_and_gradient() -> None:
+    hidden, weight, b, target = _problem(torch.float32, n=4)
+    target[:] = -100
+    value = get_loss("linear_cross_entropy")(hidden, target, classifier_weight=weight, classifier_bias=b)
+    hidden_grad, weight_grad, bias_grad = _grads(value, (hidden, weight, b))
+    assert value.item() == 0.0
+    assert not hidden_grad.any() and not weight_grad.any() and not bias_grad.any()
+
+
+def test_saturated_logits_stay_finite() -> None:
+    hidden, weight, b, target = _problem(torch.float32)
+    hidden = (hidden.detach() * 1e4).requires_grad_()
+    value = get_loss("linear_cross_entropy", chunk_size=5)(hidden, target, classifier_weight=weight)
+    assert torch.isfinite(value)
+    assert all(torch.isfinite(g).all() for g in _grads(value, (hidden, weight)))
