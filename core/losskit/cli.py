@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ._default import default_registry
 from .errors import LosskitError
+from .registry import Registry
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -21,10 +22,30 @@ def _list(args: argparse.Namespace) -> int:
             print(line)
         print(f"fingerprint: {registry.fingerprint()}")
         return 0
+    if args.markdown:
+        print(_catalogue(registry, args.family))
+        return 0
     for name in registry.list_losses(family=args.family):
         spec = registry.get_spec(name)
         print(f"{name:<28} {spec.family:<16} {spec.summary}")
     return 0
+
+
+def _catalogue(registry: Registry, family: str | None) -> str:
+    """The loss catalogue as Markdown: one table per family, what docs/catalogue.md holds."""
+    lines = []
+    for fam in registry.families():
+        if family is not None and fam != family:
+            continue
+        lines += [f"## {fam}", "", "| name | aliases | parameters | summary | source | plugin |", "|---|---|---|---|---|---|"]
+        for name in registry.list_losses(family=fam):
+            spec = registry.get_spec(name)
+            params = ", ".join(f"`{p.name}={p.default!r}`" for p in spec.params or () if p.name != "reduction")
+            cells = [f"`{name}`", ", ".join(spec.aliases), params, spec.summary, spec.source,
+                     registry.provider(name).distribution or ""]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def _describe(args: argparse.Namespace) -> int:
@@ -44,6 +65,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list the installed losses (or plugins)")
     p.add_argument("--family", help="only this family")
     p.add_argument("--plugins", action="store_true", help="list plugins with status and version")
+    p.add_argument("--markdown", action="store_true", help="print the catalogue as Markdown tables")
     p.set_defaults(run=_list)
     p = sub.add_parser("describe", help="show a loss's parameters, input contract and source")
     p.add_argument("name")

@@ -1,4 +1,4 @@
-"""Every fenced block of docs/cookbook.md and docs/config.md runs: Python is executed, configs are built.
+"""Every fenced block of the quickstart, the cookbook and the config docs runs: Python is executed, configs are built.
 
 A block that names a loss no installed plugin provides is skipped with the
 name, so that the docs can be written ahead of the families they use.
@@ -25,7 +25,7 @@ IMPORTS = re.compile(r"^\s*(?:import|from)\s+(\w+)", re.MULTILINE)
 
 
 def blocks():
-    for doc in ("cookbook.md", "config.md"):
+    for doc in ("quickstart.md", "cookbook.md", "config.md"):
         text = (DOCS / doc).read_text()
         for match in FENCE.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
