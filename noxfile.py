@@ -38,6 +38,13 @@ def pytest(session: nox.Session, *paths: str | Path, strict: bool = True) -> Non
 
 
 @nox.session
+def lint(session: nox.Session) -> None:
+    """ruff over every package, tests and docs examples (settings in pyproject.toml)."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
 def core(session: nox.Session) -> None:
     """The core alone: registry, composition, conformance kit; no loss family installed."""
     install(session)

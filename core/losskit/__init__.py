@@ -72,7 +72,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._default import default_registry, describe, get_loss, get_spec, list_losses, list_plugins, reset_default_registry
+    from ._default import (
+        default_registry,
+        describe,
+        get_loss,
+        get_spec,
+        list_losses,
+        list_plugins,
+        reset_default_registry,
+    )
     from ._plugins import PluginInfo
     from .compose import WeightedSum
     from .config import build_loss, config_schema

@@ -101,6 +101,9 @@ class LossSpec:
     as ``reference(example, **params)`` with every parameter (``reduction``
     included) and returns the expected loss. ``functional`` is the functional
     form, called as ``functional(input, target, **params, **context)``.
+    ``example_params`` are the parameters the conformance suite builds the loss
+    with when its defaults cannot run on the example inputs, e.g. a required
+    ``samples_per_class`` with one count per class of the example.
     """
 
     name: str
@@ -116,6 +119,7 @@ class LossSpec:
     functional: Callable[..., Tensor] | None = None
     tags: frozenset[str] = frozenset()
     identities: tuple[Identity, ...] = ()
+    example_params: Mapping[str, Any] = field(default_factory=dict)
     mean_denominator: Literal["elements", "batch", "non_ignored", "weights", "custom"] = "elements"
     api_version: int = API_VERSION
 

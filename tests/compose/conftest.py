@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from losskit import Loss, Registry
-
 from tests.compose.compose_fixtures import SPECS
 
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from losskit import ContextError, LossOutput, MultiTask, PluginConflictWarning
-
-from tests.compose.compose_fixtures import ABS_MEAN, SQ_MEAN, X, Y, SquareLoss
+from tests.compose.compose_fixtures import ABS_MEAN, SQ_MEAN, SquareLoss, X, Y
 
 GROUPS = torch.tensor([0, 1, 1])
 GAP = abs((1.0 + 2.0) / 2 - 0.0)  # mean of x over group 1 minus over group 0

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from losskit import ContextError, InvalidParamError, LossInputError, MultiTask
-
 from tests.compose.compose_fixtures import ABS_MEAN, SQ_MEAN, X, Y
 
 OUT = {"depth": X, "seg": X}

@@ -12,8 +12,7 @@ import torch
 
 from losskit import InvalidParamError, LossInputError, WeightedSum
 from losskit.compose import unique_names
-
-from tests.compose.compose_fixtures import ABS_MEAN, SQ_MEAN, X, Y, AbsLoss, SquareLoss, TemperedLoss
+from tests.compose.compose_fixtures import ABS_MEAN, SQ_MEAN, AbsLoss, SquareLoss, TemperedLoss, X, Y
 
 
 def test_weighted_sum_of_the_same_loss(square):

@@ -14,7 +14,6 @@ from torch import Tensor, nn
 from losskit import Example, Identity, InputContract, Loss, LossSpec, Param, Registry, reduction_param
 from losskit.reduction import mean_over, reduce
 
-
 # -- a correct regression loss: scale * |x - y|^power ----------------------------------------------
 
 

@@ -7,10 +7,10 @@ import sys
 from importlib.metadata import entry_points
 
 import pytest
-from conformance_fixtures import POWER, broken, registry_with
 
 from losskit import UnknownLossError
 from losskit.testing import CHECKS, CheckResult, RegisteredSpec, check_loss, parametrize_with_checks, plugin_specs
+from tests.conformance.conformance_fixtures import POWER, broken, registry_with
 
 
 def test_parametrize_with_checks_gives_one_test_per_loss_and_check():
@@ -38,7 +38,7 @@ def test_expected_failures_naming_an_unknown_check_are_refused():
 
 def test_check_loss_turns_expected_failures_into_xfail_and_unexpected_passes_into_failures():
     def sum_as_mean(self, input, target, *, weight=None):
-        from conformance_fixtures import power_loss
+        from tests.conformance.conformance_fixtures import power_loss
 
         out = power_loss(input, target, reduction="none")
         return out if self.reduction == "none" else out.sum()
@@ -135,7 +135,7 @@ def test_cli_check_exits_one_and_explains_each_failure(capsys, monkeypatch):
     import losskit.cli
 
     def sum_as_mean(self, input, target, *, weight=None):
-        from conformance_fixtures import power_loss
+        from tests.conformance.conformance_fixtures import power_loss
 
         out = power_loss(input, target, reduction="none")
         return out if self.reduction == "none" else out.sum()

@@ -6,13 +6,13 @@ import dataclasses
 
 import pytest
 import torch
-from conformance_fixtures import POWER, PowerLoss, broken, power_loss, power_reference, registry_with
 from torch import Tensor
 
 from losskit import Identity, Param
 from losskit.reduction import reduce
 from losskit.testing import ConformanceError, check_loss
 from losskit.testing import checks as C
+from tests.conformance.conformance_fixtures import POWER, PowerLoss, broken, power_loss, power_reference, registry_with
 
 
 def _sum_as_mean(self, input, target, *, weight=None):
@@ -181,7 +181,7 @@ def test_broken_loss_is_caught(spec, check, message):
 
 
 def test_broken_ignore_index_is_caught():
-    from conformance_fixtures import MASKED_CE, MaskedCrossEntropy
+    from tests.conformance.conformance_fixtures import MASKED_CE, MaskedCrossEntropy
 
     class IgnoresNothing(MaskedCrossEntropy):
         __doc__ = MaskedCrossEntropy.__doc__

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conformance_fixtures import CORRECT, MASKED_CE, SQUARED_NORM, registry_with
 
 from losskit.testing import check_loss
+from tests.conformance.conformance_fixtures import CORRECT, MASKED_CE, SQUARED_NORM, registry_with
 
 APPLIES_NOT = {  # the checks that do not apply to each fixture
     "power": {"check_discovery", "check_ignore_index", "check_cuda"},

@@ -7,7 +7,7 @@ import types
 import torch
 from torch import Tensor
 
-from losskit import Example, InputContract, Loss, LossSpec, Param, Registry, hookimpl, reduction_param
+from losskit import Example, InputContract, Loss, LossSpec, Param, hookimpl, reduction_param
 from losskit.reduction import reduce
 
 

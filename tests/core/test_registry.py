@@ -18,7 +18,6 @@ from losskit import (
     UnknownLossError,
     hookimpl,
 )
-
 from tests.core.registry_helpers import ScaledAbsLoss, plugin_module, spec
 
 

@@ -54,7 +54,16 @@ _LAZY = {
     "plugin_specs": "._subject",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "CheckSkipped",
+    "ConformanceError",
+    "RegisteredSpec",
+    "check_loss",
+    "parametrize_with_checks",
+    "plugin_specs",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -38,8 +38,8 @@ class RegisteredSpec:
     ``name`` builds it (``registry.get_loss(name)``; qualified ``plugin:name``
     when two plugins provide the name). ``plugin`` is ``None`` for a spec
     passed directly, which then lives in an isolated registry of its own.
-    ``params`` are the ones every check builds the loss with, for a loss with
-    a required parameter (``samples_per_class``) that has no usable default.
+    ``params`` are the ones every check builds the loss with: the spec's
+    ``example_params`` unless the caller gives others.
     """
 
     name: str
@@ -84,9 +84,7 @@ def subject_of(
     else:
         raise TypeError(f"expected a loss name, a LossSpec or a RegisteredSpec, got {type(spec).__name__}")
     if params is None and not subject.params:
-        from ._required import required_params  # imports the example machinery; only here
-
-        subject = replace(subject, params=required_params(subject))
+        subject = replace(subject, params=dict(subject.spec.example_params))
     return subject
 
 
@@ -105,8 +103,7 @@ def plugin_specs(
     """The specs that ``plugin`` (entry-point or distribution name; ``None`` or ``"all"``: every plugin) registers.
 
     ``params`` maps a loss name to the parameters its checks build it with,
-    for losses with a required parameter: ``{"ldam": {"samples_per_class": (...)}}``.
-    Without an entry, a required per-class tuple is filled in from the example.
+    overriding the spec's ``example_params``: ``{"ldam": {"samples_per_class": (...)}}``.
     """
     registry = registry or default_registry()
     infos = registry.list_plugins()

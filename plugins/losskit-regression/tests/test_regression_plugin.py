@@ -32,7 +32,8 @@ def test_entry_point_registers_exactly_the_family():
     assert len(ours) == 1
     assert ours[0].status == "active"
     assert set(ours[0].losses) == NAMES
-    assert set(registry.list_losses(family="regression")) == NAMES
+    # Other installed plugins may add to the family (the docs' example plugin does).
+    assert NAMES <= set(registry.list_losses(family="regression"))
     for name in NAMES:
         assert registry.provider(name).distribution == "losskit-regression"
 

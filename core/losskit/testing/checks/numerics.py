@@ -128,7 +128,8 @@ def check_gradcheck(subject: RegisteredSpec) -> None:
             inputs = tuple(p.detach().clone().requires_grad_(True) for p in model.parameters())
 
             def function(*params: Tensor, loss: Loss = loss) -> Tensor:
-                return functional_call(holder, dict(zip(names, params)), (lambda: call(subject, loss, example),))
+                # Called by gradcheck within this iteration, so the loop variables are current.
+                return functional_call(holder, dict(zip(names, params)), (lambda: call(subject, loss, example),))  # noqa: B023
 
         else:
             if not (isinstance(example.input, Tensor) and example.input.is_floating_point()):

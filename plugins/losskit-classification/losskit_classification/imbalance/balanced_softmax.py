@@ -10,6 +10,7 @@ from losskit import InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
+from ._examples import EXAMPLE_PARAMS
 from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import balanced_softmax_reference
 
@@ -85,6 +86,7 @@ class BalancedSoftmaxLoss(Loss):
 SPEC = LossSpec(
     name=NAME,
     aliases=("balanced_softmax_cross_entropy", "bsce"),
+    example_params=EXAMPLE_PARAMS[NAME],
     factory=BalancedSoftmaxLoss,
     summary="cross-entropy of a softmax weighted by the training class counts",
     family="classification",

@@ -12,7 +12,7 @@ from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
 from ..standard.sigmoid_focal import sigmoid_focal_loss
-from ._examples import EXAMPLE_SAMPLES_PER_CLASS
+from ._examples import EXAMPLE_PARAMS, EXAMPLE_SAMPLES_PER_CLASS
 from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import class_balanced_reference
 
@@ -140,6 +140,7 @@ class ClassBalancedLoss(Loss):
 SPEC = LossSpec(
     name=NAME,
     aliases=("cb_loss", "class_balanced_loss"),
+    example_params=EXAMPLE_PARAMS[NAME],
     factory=ClassBalancedLoss,
     summary="softmax / sigmoid / focal loss weighted by the inverse effective number of samples per class",
     family="classification",

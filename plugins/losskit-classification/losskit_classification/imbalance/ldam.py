@@ -11,6 +11,7 @@ from losskit import InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
+from ._examples import EXAMPLE_PARAMS
 from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import ldam_reference
 
@@ -113,6 +114,7 @@ class LDAMLoss(Loss):
 SPEC = LossSpec(
     name=NAME,
     aliases=("ldam_loss",),
+    example_params=EXAMPLE_PARAMS[NAME],
     factory=LDAMLoss,
     summary="cross-entropy with a per-class margin proportional to n_c^(-1/4)",
     family="classification",

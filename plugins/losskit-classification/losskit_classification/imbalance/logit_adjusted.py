@@ -11,7 +11,7 @@ from losskit.errors import InvalidParamError
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._examples import EXAMPLE_SAMPLES_PER_CLASS
+from ._examples import EXAMPLE_PARAMS, EXAMPLE_SAMPLES_PER_CLASS
 from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
 from .reference import logit_adjusted_reference
 
@@ -122,6 +122,7 @@ _EXAMPLE_PRIORS = tuple(n / sum(EXAMPLE_SAMPLES_PER_CLASS) for n in EXAMPLE_SAMP
 SPEC = LossSpec(
     name=NAME,
     aliases=("logit_adjustment", "la_loss"),
+    example_params=EXAMPLE_PARAMS[NAME],
     factory=LogitAdjustedLoss,
     summary="cross-entropy on logits + tau * log(class prior), for the balanced error",
     family="classification",
