@@ -1,0 +1,133 @@
+"""Input checks, and the ``(N, C, P)`` layout (``P`` pixels, flattened) every segmentation loss works on.
+
+Three conventions, chosen by ``mode`` (as in segmentation_models_pytorch):
+
+* ``'multiclass'``: logits ``(N, C, *)`` with ``C >= 2``, ``torch.long`` class indices ``(N, *)``, softmax over
+  ``C``. The target becomes one-hot.
+* ``'binary'``: logits ``(N, 1, *)``, targets in ``{0, 1}`` of shape ``(N, 1, *)`` or ``(N, *)``, sigmoid.
+* ``'multilabel'``: logits ``(N, C, *)``, targets in ``{0, 1}`` of the input's shape, one sigmoid per channel.
+
+Pixels whose target equals ``ignore_index`` are masked out: their scores and targets are set to 0, so that
+they contribute neither to the sums nor to the gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from losskit.errors import LossInputError
+from losskit.inputs import check_class_indices, check_floating, check_tensor, check_values_in
+
+
+class Pixels(NamedTuple):
+    """Flattened ``(N, C, P)`` input scores and ``{0, 1}`` targets, and the ``valid`` (not ignored) mask.
+
+    ``score`` is the input in the working precision (float32 for half and bfloat16), unmasked;
+    ``target`` is 0 at ignored pixels; ``valid`` is ``(N, 1, P)`` in multiclass and binary modes,
+    ``(N, C, P)`` in multilabel mode. All three share ``score``'s dtype.
+    """
+
+    score: Tensor
+    target: Tensor
+    valid: Tensor
+
+
+def _working(x: Tensor) -> Tensor:
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
+def _check_input(owner: str, input: Tensor, mode: str) -> None:
+    check_floating(owner, "input", input)
+    if input.dim() < 2:
+        raise LossInputError(
+            f"{owner}: input must have shape (N, C, *spatial) with classes along dim 1, got {tuple(input.shape)}. "
+            "For a single image use input.unsqueeze(0)."
+        )
+    if mode == "multiclass" and input.shape[1] < 2:
+        raise LossInputError(
+            f"{owner}: mode='multiclass' needs C >= 2 classes along dim 1 (softmax over one class is always 1), "
+            f"got input {tuple(input.shape)}. For one foreground channel use mode='binary'."
+        )
+    if mode == "binary" and input.shape[1] != 1:
+        raise LossInputError(
+            f"{owner}: mode='binary' expects one channel, input (N, 1, *spatial), got {tuple(input.shape)}. "
+            "For C channels use mode='multilabel' (one sigmoid each) or mode='multiclass' (softmax)."
+        )
+
+
+def _check_binary_target(owner: str, target: Tensor, ignore_index: int) -> None:
+    if target.is_complex():
+        raise LossInputError(f"{owner}: target must hold 0 or 1, got a {target.dtype} tensor.")
+    if torch.compiler.is_compiling() or target.numel() == 0:
+        return
+    bad = (target != 0) & (target != 1) & (target != ignore_index)
+    if bool(bad.any()):
+        raise LossInputError(
+            f"{owner}: target must hold 0 or 1 (or ignore_index={ignore_index}) in binary and multilabel modes, "
+            f"got {target[bad][0].item():g}. For class indices use mode='multiclass'."
+        )
+
+
+def _multiclass_target(owner: str, input: Tensor, target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
+    expected = (input.shape[0], *input.shape[2:])
+    if tuple(target.shape) != expected:
+        hint = ""
+        if target.shape == input.shape:
+            hint = (" A target of the input's shape looks one-hot: pass class indices target.argmax(1), "
+                    "or use mode='multilabel'.")
+        raise LossInputError(
+            f"{owner}: mode='multiclass' expects one class index per pixel, target of shape {expected} for input "
+            f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
+        )
+    check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)
+    valid = (target != ignore_index).unsqueeze(1)
+    classes = torch.arange(input.shape[1], device=target.device).view(1, -1, *([1] * (input.dim() - 2)))
+    return (target.unsqueeze(1) == classes) & valid, valid
+
+
+def _binary_target(owner: str, input: Tensor, target: Tensor, mode: str, ignore_index: int) -> tuple[Tensor, Tensor]:
+    if mode == "binary" and tuple(target.shape) == (input.shape[0], *input.shape[2:]):
+        target = target.unsqueeze(1)
+    if target.shape != input.shape:
+        allowed = f"{tuple(input.shape)}" + (
+            f" or {(input.shape[0], *input.shape[2:])}" if mode == "binary" else ""
+        )
+        raise LossInputError(
+            f"{owner}: mode={mode!r} expects a {{0, 1}} target of shape {allowed}, got {tuple(target.shape)}. "
+            "For class indices (N, *spatial) use mode='multiclass'."
+        )
+    _check_binary_target(owner, target, ignore_index)
+    valid = target != ignore_index
+    return (target == 1) & valid, valid
+
+
+def pixels(owner: str, input: Tensor, target: Tensor, *, mode: str, ignore_index: int) -> Pixels:
+    """Check ``input`` and ``target`` for ``mode``; flatten them to ``(N, C, P)``."""
+    _check_input(owner, input, mode)
+    check_tensor(owner, "target", target)
+    if mode == "multiclass":
+        onehot, valid = _multiclass_target(owner, input, target, ignore_index)
+    else:
+        onehot, valid = _binary_target(owner, input, target, mode, ignore_index)
+    n, c, p = input.shape[0], input.shape[1], math.prod(input.shape[2:])
+    x = _working(input)
+    return Pixels(x.reshape(n, c, p), onehot.reshape(n, c, p).to(x.dtype), valid.reshape(n, valid.shape[1], p).to(x.dtype))
+
+
+def probabilities(
+    owner: str, input: Tensor, target: Tensor, *, mode: str, from_logits: bool, ignore_index: int
+) -> tuple[Tensor, Tensor]:
+    """Per-pixel class probabilities and ``{0, 1}`` targets ``(N, C, P)``, both 0 at ignored pixels."""
+    flat = pixels(owner, input, target, mode=mode, ignore_index=ignore_index)
+    if not from_logits:
+        check_values_in(owner, "input", input, 0.0, 1.0, "Pass from_logits=True for raw scores (logits).")
+        prob = flat.score
+    elif mode == "multiclass":
+        prob = torch.softmax(flat.score, dim=1)
+    else:
+        prob = torch.sigmoid(flat.score)
+    return prob * flat.valid, flat.target

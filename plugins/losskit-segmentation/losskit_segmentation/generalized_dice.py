@@ -1,0 +1,128 @@
+"""Generalised Dice loss (Sudre, Li, Vercauteren, Ourselin & Cardoso, DLMIA 2017)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from losskit import InputContract, Loss, LossSpec, reduction_param
+from losskit.reduction import Reduction
+
+from ._examples import class_index_masks
+from ._inputs import probabilities
+from ._overlap import class_sums, overlap_ratio, reduce_classes
+from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, validated
+from .reference import generalized_dice_reference
+
+PARAMS = (MODE, FROM_LOGITS, SMOOTH, EPS, PER_IMAGE, IGNORE_INDEX, reduction_param())
+
+
+def _class_weights(true: Tensor) -> Tensor:
+    """Sudre's ``1 / (sum_i g_ic)^2``; an absent class takes the largest present weight; normalised over C."""
+    present = true > 0
+    weight = torch.where(present, torch.where(present, true, 1).square().reciprocal(), 0)
+    weight = torch.where(present, weight, weight.amax(-1, keepdim=True))
+    return weight / weight.sum(-1, keepdim=True).clamp_min(torch.finfo(weight.dtype).tiny)
+
+
+def generalized_dice_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    mode: str = "multiclass",
+    from_logits: bool = True,
+    smooth: float = 1e-5,
+    eps: float = 1e-7,
+    per_image: bool = True,
+    ignore_index: int = -100,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Functional form of :class:`GeneralizedDiceLoss`."""
+    validated("generalized_dice", PARAMS, dict(mode=mode, from_logits=from_logits, smooth=smooth, eps=eps,
+                                               per_image=per_image, ignore_index=ignore_index, reduction=reduction))
+    p, g = probabilities("generalized_dice", input, target, mode=mode, from_logits=from_logits,
+                         ignore_index=ignore_index)
+    intersection, pred, true = class_sums(p * g, p, g, per_image=per_image)
+    weight = _class_weights(true)
+    num, den = 2 * (weight * intersection).sum(-1), (weight * (pred + true)).sum(-1)
+    loss = 1 - overlap_ratio(num, den, smooth=smooth, eps=eps)
+    return reduce_classes(loss, reduction, owner="generalized_dice", dtype=input.dtype)
+
+
+class GeneralizedDiceLoss(Loss):
+    r"""One minus a Dice coefficient pooled over classes, each weighted by its inverse squared volume.
+
+    With :math:`p_{ic}` the predicted probability of class :math:`c` at pixel :math:`i` and
+    :math:`g_{ic} \in \{0, 1\}` the target, summed over one image (``per_image=True``) or the batch:
+
+    .. math::
+        \ell = 1 - \frac{2 \sum_c w_c \sum_i p_{ic} g_{ic} + s}{\sum_c w_c \sum_i (p_{ic} + g_{ic}) + s},
+        \qquad w_c \propto \frac{1}{\left(\sum_i g_{ic}\right)^2}
+
+    so that small structures weigh as much as large ones. The weights are normalised to sum to 1 over the
+    classes: with ``smooth=0`` this is exactly Sudre et al.'s ratio (invariant to the weights' scale) and
+    it keeps ``smooth`` and ``eps`` meaningful whatever the image size. A class absent from the target has
+    an infinite weight in the paper; here it takes the largest weight among the present classes (as MONAI
+    does), so predicting it is still penalised. With no class present (every pixel ignored) the loss is 0.
+
+    Args:
+        mode: ``'multiclass'`` | ``'binary'`` | ``'multilabel'``.
+        from_logits: ``input`` holds logits (default) or probabilities.
+        smooth: ``s >= 0``.   eps: denominator floor, ``> 0``.
+        per_image: one loss per image (default), or one for the (global) batch (batch-coupled).
+        ignore_index: target value of pixels to leave out.
+        reduction: ``'none'``: the ``(N,)`` per-image losses, or the batch loss (shape ``()``) when
+            ``per_image=False``; ``'sum'``; ``'mean'`` over images.
+
+    Shape:
+        input and target as :class:`~losskit_segmentation.dice.DiceLoss`; output ``(N,)`` (or ``()``)
+        with ``reduction='none'``, else a scalar.
+
+    Examples:
+        >>> loss = GeneralizedDiceLoss()
+        >>> loss(torch.randn(2, 3, 8, 8), torch.randint(0, 3, (2, 8, 8)))
+
+    Reference: Sudre, Li, Vercauteren, Ourselin, Cardoso. Generalised Dice overlap as a deep learning loss
+    function for highly unbalanced segmentations. DLMIA 2017, eq. (2).
+    """
+
+    loss_name = "generalized_dice"
+    params = PARAMS
+
+    def __init__(
+        self,
+        *,
+        mode: str = "multiclass",
+        from_logits: bool = True,
+        smooth: float = 1e-5,
+        eps: float = 1e-7,
+        per_image: bool = True,
+        ignore_index: int = -100,
+        reduction: Reduction = "mean",
+    ) -> None:
+        super().__init__(mode=mode, from_logits=from_logits, smooth=smooth, eps=eps, per_image=per_image,
+                         ignore_index=ignore_index, reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return generalized_dice_loss(input, target, **self.hparams)
+
+
+SPEC = LossSpec(
+    name="generalized_dice",
+    aliases=("generalised_dice", "gdl"),
+    factory=GeneralizedDiceLoss,
+    summary="1 - Dice pooled over classes with weights 1/(class volume)^2 (Sudre 2017)",
+    family="segmentation",
+    source="Sudre et al., Generalised Dice overlap, DLMIA 2017",
+    contract=InputContract(
+        input="logits",
+        target="class_indices",
+        input_shape="(N, C, *)",
+        target_shape="(N, *) class indices; (N, C, *) {0, 1} with mode='binary'/'multilabel'",
+        output_shape="(N,) with per_image, else (), with reduction='none'; else ()",
+    ),
+    example=class_index_masks,
+    reference=generalized_dice_reference,
+    functional=generalized_dice_loss,
+    tags=frozenset({"batch_coupled", "ignore_index", "compile"}),
+)
