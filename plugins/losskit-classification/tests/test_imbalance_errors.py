@@ -83,6 +83,15 @@ def test_class_index_inputs(spec):
         loss(x.long(), y, **ctx)
 
 
+@pytest.mark.parametrize("spec", CLASS_INDEX_SPECS, ids=lambda s: s.name)
+def test_int32_class_indices_work_like_long(spec):
+    example = _example(spec)
+    for params in ({}, {"base": "sigmoid"}) if spec.name == "class_balanced" else ({},):
+        loss = _build(spec, **params)
+        expected = loss(example.input, example.target, **example.context)
+        torch.testing.assert_close(loss(example.input, example.target.int(), **example.context), expected)
+
+
 @pytest.mark.parametrize("name", sorted(EXAMPLE_PARAMS))
 def test_samples_per_class_must_match_the_number_of_classes(name):
     loss = get_loss(name, samples_per_class=(1.0, 2.0, 3.0))

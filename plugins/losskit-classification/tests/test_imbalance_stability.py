@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from losskit import Example
+from losskit import Example, get_loss
 from losskit_classification.imbalance import SPECS
 from losskit_classification.imbalance._examples import EXAMPLE_PARAMS
 
@@ -55,3 +55,19 @@ def test_bfloat16_close_to_float32(spec):
     value = loss(example.input.bfloat16(), target, **low)
     assert value.dtype == torch.bfloat16
     torch.testing.assert_close(value.float(), reference, rtol=1e-2, atol=1e-2)
+
+
+def test_distillation_teacher_with_masked_classes():
+    """A teacher logit of -inf (a masked class) has probability 0 and adds 0 to the KL (0 log 0 = 0)."""
+    g = torch.Generator().manual_seed(0)
+    student = torch.randn(3, 4, generator=g, requires_grad=True)
+    teacher = torch.randn(3, 4, generator=g)
+    target = torch.tensor([0, 1, 2])
+    masked = teacher.clone()
+    masked[:, 3] = float("-inf")
+    loss = get_loss("distillation", temperature=2.0, alpha=1.0, reduction="none")
+    value = loss(student, target, teacher_logits=masked)
+    value.sum().backward()
+    # the same as a teacher whose class-3 logit is so low that its probability underflows to 0
+    torch.testing.assert_close(value, loss(student, target, teacher_logits=teacher.index_fill(1, torch.tensor([3]), -1e4)))
+    assert torch.isfinite(student.grad).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from losskit import get_loss
+from losskit import get_loss, get_spec
 from losskit.errors import ContextError, InvalidParamError, LossInputError
 
 X = torch.randn(4, 5)
@@ -31,6 +31,30 @@ Y = torch.tensor([0, 1, 4, 2])
 def test_invalid_params(name, params, match) -> None:
     with pytest.raises(InvalidParamError, match=match):
         get_loss(name, **params)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "match"),
+    [
+        ("focal", {"gamma": -1.0}, "gamma: must be >= 0"),
+        ("sigmoid_focal", {"alpha": 1.5}, "alpha: must be >= 0 and <= 1"),
+        ("linear_cross_entropy", {"chunk_size": 0}, "chunk_size: must be >= 1"),
+        ("linear_cross_entropy", {"label_smoothing": 2.0}, "label_smoothing: must be >= 0 and <= 1"),
+    ],
+)
+def test_functional_forms_validate_their_params(name, params, match) -> None:
+    spec = get_spec(name)
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
+    with pytest.raises(InvalidParamError, match=match):
+        spec.functional(example.input, example.target, **params, **example.context)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll", "focal", "linear_cross_entropy", "ctc"])
+def test_functional_forms_refuse_an_unknown_reduction(name) -> None:
+    spec = get_spec(name)
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
+    with pytest.raises((LossInputError, InvalidParamError), match="reduction"):
+        spec.functional(example.input, example.target, reduction="meen", **example.context)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll", "focal", "multi_margin"])

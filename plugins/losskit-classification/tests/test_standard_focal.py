@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from losskit import get_loss, get_spec
+from losskit_classification.standard.focal import focal_loss
 
 GAMMAS_BELOW_ONE = (0.1, 0.5, 0.9)
 LOW_PRECISION = (torch.float32, torch.bfloat16)
@@ -128,3 +129,9 @@ def test_focal_alpha_takes_a_float_or_one_value_per_class() -> None:
     torch.testing.assert_close(
         get_loss("focal", alpha=0.25)(input, target), 0.25 * get_loss("focal")(input, target)
     )
+
+
+def test_functional_focal_takes_an_integer_alpha_like_the_module() -> None:
+    input, target = torch.randn(6, 3, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2, 2, 1, 0])
+    torch.testing.assert_close(focal_loss(input, target, alpha=2), 2 * focal_loss(input, target))
+    torch.testing.assert_close(focal_loss(input, target, alpha=2), get_loss("focal", alpha=2)(input, target))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from losskit import get_loss
 
@@ -83,3 +85,28 @@ def test_saturated_logits_stay_finite() -> None:
     value = get_loss("linear_cross_entropy", chunk_size=5)(hidden, target, classifier_weight=weight)
     assert torch.isfinite(value)
     assert all(torch.isfinite(g).all() for g in _grads(value, (hidden, weight)))
+
+
+class _LargestTensor(TorchDispatchMode):
+    """Records the largest number of elements of any tensor an op returns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.largest = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        sizes = [t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+        self.largest = max([self.largest, *sizes])
+        return out
+
+
+def test_full_logits_never_exist_in_forward_or_backward() -> None:
+    hidden, weight, b, target = _problem(torch.float32, n=64, h=4, v=300)
+    chunk_size = 8
+    with _LargestTensor() as mode:
+        value = get_loss("linear_cross_entropy", chunk_size=chunk_size, label_smoothing=0.1)(
+            hidden, target, classifier_weight=weight, classifier_bias=b
+        )
+        value.backward()
+    assert mode.largest <= chunk_size * 300 < 64 * 300

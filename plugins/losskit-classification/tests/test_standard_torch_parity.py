@@ -11,6 +11,7 @@ from losskit import get_loss
 REDUCTIONS = ("none", "sum", "mean")
 DTYPES = (torch.float32, torch.float64)
 W = (0.5, 1.0, 2.0, 0.25, 1.5)
+W_SMALL = (0.05, 0.1, 0.02, 0.08, 0.04)  # the kept targets' weights sum to less than 1
 
 
 def _g() -> torch.Generator:
@@ -39,7 +40,7 @@ def _soft(dtype, *shape):
 def _case(name, dtype):
     """(losskit name, losskit params, torch module factory taking reduction, input, target)."""
     x, y = _logits(dtype, 8, 5), _indices(8)
-    tw = torch.tensor(W, dtype=dtype)
+    tw, tw_small = torch.tensor(W, dtype=dtype), torch.tensor(W_SMALL, dtype=dtype)
     return {
         "ce": ("cross_entropy", {}, lambda r: nn.CrossEntropyLoss(reduction=r), x, y),
         "ce_full": (
@@ -62,6 +63,20 @@ def _case(name, dtype):
             lambda r: nn.CrossEntropyLoss(weight=tw, label_smoothing=0.1, reduction=r),
             x,
             _soft(dtype, 8, 5),
+        ),
+        "ce_small_weights": (
+            "cross_entropy",
+            {"class_weights": W_SMALL, "label_smoothing": 0.1},
+            lambda r: nn.CrossEntropyLoss(weight=tw_small, label_smoothing=0.1, reduction=r),
+            x,
+            _indices(8, ignore_every=3),
+        ),
+        "nll_small_weights": (
+            "nll",
+            {"class_weights": W_SMALL},
+            lambda r: nn.NLLLoss(weight=tw_small, reduction=r),
+            x.log_softmax(1),
+            y,
         ),
         "nll": (
             "nll",
@@ -122,7 +137,7 @@ def _case(name, dtype):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize(
     "case",
-    ["ce", "ce_full", "ce_spatial", "ce_soft", "nll", "bce", "bce_with_logits", "kl_div", "kl_div_log",
+    ["ce", "ce_full", "ce_spatial", "ce_soft", "ce_small_weights", "nll", "nll_small_weights", "bce", "bce_with_logits", "kl_div", "kl_div_log",
      "multi_margin", "multilabel_margin", "multilabel_soft_margin", "soft_margin"],
 )
 def test_matches_torch(case, reduction, dtype) -> None:

@@ -68,7 +68,7 @@ def class_balanced_loss(
     else:
         # Sigmoid cross-entropy is the sigmoid focal loss at gamma = 0; the paper's focal has no alpha.
         gamma = p["gamma"] if p["base"] == "focal" else 0.0
-        one_hot = F.one_hot(target, x.shape[1]).to(x.dtype)
+        one_hot = F.one_hot(target.long(), x.shape[1]).to(x.dtype)
         loss = sigmoid_focal_loss(x, one_hot, alpha=None, gamma=gamma, reduction="none").sum(dim=1)
     return reduce((class_weight * loss).to(input.dtype), p["reduction"], weight=weight, owner=NAME)
 

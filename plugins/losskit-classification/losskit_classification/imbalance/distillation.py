@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, Param, reduction_param
@@ -45,7 +46,9 @@ def distillation_loss(
     t = p["temperature"]
     log_student = (x / t).log_softmax(dim=1)
     log_teacher = (teacher_logits.detach().to(x.dtype) / t).log_softmax(dim=1)
-    soft = (log_teacher.exp() * (log_teacher - log_student)).sum(dim=1)
+    # 0 log 0 = 0: a class the teacher rules out (logit -inf) adds nothing, not 0 * -inf = nan.
+    p_teacher = log_teacher.exp()
+    soft = torch.where(p_teacher > 0, p_teacher * (log_teacher - log_student), 0).sum(dim=1)
     hard = -x.log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     loss = p["alpha"] * t**2 * soft + (1 - p["alpha"]) * hard
     return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)

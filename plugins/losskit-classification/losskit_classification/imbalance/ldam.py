@@ -49,7 +49,7 @@ def ldam_loss(
     x = working(input)
     counts = per_class(NAME, "samples_per_class", p["samples_per_class"], input)
     margin = ldam_margins(counts, p["max_m"]).to(x.dtype)[target]
-    shifted = x - F.one_hot(target, x.shape[1]).to(x.dtype) * margin.unsqueeze(1)
+    shifted = x - F.one_hot(target.long(), x.shape[1]).to(x.dtype) * margin.unsqueeze(1)
     loss = -(p["s"] * shifted).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)
 

@@ -12,7 +12,6 @@ from torch import Tensor
 from losskit import Param
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_tensor
-from losskit.reduction import mean_over
 
 CLASS_WEIGHTS = Param(
     "class_weights", None, "one weight per class (length C), or None for equal weights", type=tuple, ge=0, nullable=True
@@ -72,12 +71,18 @@ def class_weight_tensor(owner: str, weights: tuple[float, ...] | None, input: Te
     return torch.tensor(weights, dtype=input.dtype, device=input.device)
 
 
-def reduce_over(loss: Tensor, reduction: str, denominator: Tensor) -> Tensor:
+def reduce_over(owner: str, loss: Tensor, reduction: str, denominator: Tensor) -> Tensor:
     """``'none'``: ``loss``; ``'sum'``: its sum; ``'mean'``: its sum over ``denominator`` (0 when that is 0)."""
     if reduction == "none":
         return loss
     total = loss.sum()
-    return total if reduction == "sum" else mean_over(total, denominator.to(total.dtype))
+    if reduction == "sum":
+        return total
+    if reduction == "mean":
+        # Not mean_over: its clamp to 1 suits counts, but a sum of class weights may lie in (0, 1).
+        denominator = denominator.to(total.dtype)
+        return total / torch.where(denominator > 0, denominator, 1)
+    raise LossInputError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
 
 
 def kept_weights(target: Tensor, ignore_index: int, class_weights: Tensor | None, dtype: torch.dtype) -> Tensor:

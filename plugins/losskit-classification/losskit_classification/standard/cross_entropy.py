@@ -55,7 +55,7 @@ def cross_entropy_loss(
     )
     if denominator is None:
         denominator = input.new_tensor(loss.numel())
-    return reduce_over(loss, reduction, denominator)
+    return reduce_over(owner, loss, reduction, denominator)
 
 
 class CrossEntropyLoss(Loss):

@@ -89,6 +89,8 @@ def ctc_loss(
         loss = mean_over(per_label.sum(), loss.new_tensor(loss.numel()))
     elif reduction == "sum":
         loss = loss.sum()
+    elif reduction != "none":
+        raise LossInputError(f"ctc: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
     return loss.to(input.dtype)
 
 

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.errors import LossInputError
+from losskit.params import validate_params
 from losskit.reduction import Reduction
 
 from .._examples import class_index_logits
@@ -45,8 +46,8 @@ ALPHA = _ScalarOrPerClass(
 
 
 def _alpha_of_target(alpha: Alpha, target: Tensor, input: Tensor) -> Tensor | float:
-    if alpha is None or isinstance(alpha, float):
-        return 1.0 if alpha is None else alpha
+    if alpha is None or isinstance(alpha, numbers.Real):
+        return 1.0 if alpha is None else float(alpha)
     if len(alpha) != input.shape[1]:
         raise LossInputError(
             f"focal: alpha has {len(alpha)} values but the input has {input.shape[1]} classes along dim 1. "
@@ -65,6 +66,9 @@ def focal_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`FocalLoss`."""
+    if not torch.compiler.is_compiling():  # the Module validated them on construction
+        params = {"gamma": gamma, "alpha": alpha, "ignore_index": ignore_index, "reduction": reduction}
+        validate_params("focal", FocalLoss.params, params)
     check_class_target("focal", input, target, ignore_index=ignore_index)
     x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
     kept = target != ignore_index
@@ -80,7 +84,7 @@ def focal_loss(
         log_rest = x.masked_fill(is_target, float("-inf")).logsumexp(dim=1) - log_norm
         loss = loss * torch.exp(gamma * log_rest)
     loss = torch.where(kept, loss * _alpha_of_target(alpha, index, x), 0)
-    return reduce_over(loss, reduction, kept.sum()).to(input.dtype)
+    return reduce_over("focal", loss, reduction, kept.sum()).to(input.dtype)
 
 
 class FocalLoss(Loss):

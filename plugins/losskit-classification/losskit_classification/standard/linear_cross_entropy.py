@@ -16,6 +16,7 @@ from torch import Tensor
 from losskit import InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_ndim, check_tensor
+from losskit.params import validate_params
 from losskit.reduction import Reduction
 
 from .._examples import hidden_states
@@ -124,13 +125,20 @@ def linear_cross_entropy_loss(
     reduction: Reduction = "mean",
 ) -> Tensor:
     """Functional form of :class:`LinearCrossEntropyLoss`."""
+    params = {
+        "chunk_size": chunk_size,
+        "ignore_index": ignore_index,
+        "label_smoothing": label_smoothing,
+        "reduction": reduction,
+    }
+    validate_params("linear_cross_entropy", LinearCrossEntropyLoss.params, params)
     _check(input, target, classifier_weight, classifier_bias, ignore_index)
     kept = target != ignore_index
     index = torch.where(kept, target, 0)
     loss = _ChunkedLinearCrossEntropy.apply(
         input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk_size
     )
-    return reduce_over(loss, reduction, kept.sum())
+    return reduce_over("linear_cross_entropy", loss, reduction, kept.sum())
 
 
 class LinearCrossEntropyLoss(Loss):

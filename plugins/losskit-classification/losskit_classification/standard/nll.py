@@ -25,7 +25,7 @@ def nll_loss(
     check_class_target("nll", input, target, ignore_index=ignore_index)
     weights = class_weight_tensor("nll", class_weights, input)
     loss = F.nll_loss(input, target, weight=weights, ignore_index=ignore_index, reduction="none")
-    return reduce_over(loss, reduction, kept_weights(target, ignore_index, weights, input.dtype).sum())
+    return reduce_over("nll", loss, reduction, kept_weights(target, ignore_index, weights, input.dtype).sum())
 
 
 class NLLLoss(Loss):

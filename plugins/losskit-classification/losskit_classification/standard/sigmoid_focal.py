@@ -8,6 +8,7 @@ from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
 from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.params import validate_params
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
@@ -26,6 +27,8 @@ def sigmoid_focal_loss(
 ) -> Tensor:
     """Functional form of :class:`SigmoidFocalLoss`."""
     owner = "sigmoid_focal"
+    if not torch.compiler.is_compiling():  # the Module validated them on construction
+        validate_params(owner, SigmoidFocalLoss.params, {"alpha": alpha, "gamma": gamma, "reduction": reduction})
     check_same_shape(owner, input, target)
     check_floating(owner, "input", input)
     check_floating(owner, "target", target)
