@@ -41,7 +41,13 @@ TAGS = {
     "composite": "built from other losses",
 }
 
-#: What ``reduction='mean'`` divides the summed ``'none'`` output by.
+#: What ``reduction='mean'`` divides the summed ``'none'`` output by (the conformance suite checks it):
+#: ``elements``: the number of elements of the ``'none'`` output; ``batch``: the batch size N;
+#: ``non_ignored``: the number of class targets not equal to the ``ignore_index`` param;
+#: ``weights``: the sum, over those targets, of their class's weight ``class_weights[y_n]`` (1 without
+#: the ``class_weights`` param), as torch's ``cross_entropy`` and ``nll_loss`` do with ``weight=``;
+#: ``custom``: anything else (not checked). A zero denominator gives a 'mean' of 0. A per-sample
+#: ``weight=`` context tensor scales the summed losses but never changes the denominator.
 MEAN_DENOMINATORS = ("elements", "batch", "non_ignored", "weights", "custom")
 
 

@@ -10,6 +10,7 @@ import dataclasses
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from losskit import Example, Identity, InputContract, Loss, LossSpec, Param, Registry, reduction_param
 from losskit.reduction import mean_over, reduce
@@ -134,6 +135,82 @@ MASKED_CE = LossSpec(
 )
 
 
+# -- a correct class-weighted cross-entropy: 'mean' divides by the kept targets' class weights, like torch ----
+
+
+def weighted_ce_loss(
+    input: Tensor, target: Tensor, *, class_weights: tuple[float, ...] | None = None, ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    weights = None if class_weights is None else input.new_tensor(class_weights)
+    nll = F.cross_entropy(input, target, weight=weights, ignore_index=ignore_index, reduction="none")
+    if reduction == "none":
+        return nll
+    if reduction == "sum":
+        return nll.sum()
+    kept = target != ignore_index
+    per_target = kept.to(input.dtype) if weights is None else torch.where(kept, weights[torch.where(kept, target, 0)], 0)
+    total = per_target.sum()
+    return nll.sum() / torch.where(total > 0, total, 1)
+
+
+class WeightedCrossEntropy(Loss):
+    r"""Cross-entropy with class weights and ignore_index; 'mean' divides by the kept targets' weights.
+
+    .. math::
+        \ell_n = -w_{y_n} \log \mathrm{softmax}(x_n)_{y_n}
+
+    Reference: Cox, 1958.
+    """
+
+    loss_name = "weighted_ce"
+    params = (
+        Param("class_weights", None, "one weight per class", type=tuple, ge=0.0, nullable=True),
+        Param("ignore_index", -100, "target value to skip", type=int),
+        reduction_param(),
+    )
+
+    def __init__(
+        self, *, class_weights: tuple[float, ...] | None = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
+        super().__init__(class_weights=class_weights, ignore_index=ignore_index, reduction=reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return weighted_ce_loss(
+            input, target, class_weights=self.class_weights, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+
+def weighted_ce_reference(
+    example: Example, *, class_weights: tuple[float, ...] | None, ignore_index: int, reduction: str
+) -> Tensor:
+    x, y = example.input.double(), example.target.tolist()
+    w = [1.0] * x.shape[1] if class_weights is None else list(class_weights)
+    kept = [n for n in range(len(y)) if y[n] != ignore_index]
+    elementwise = x.new_zeros(len(y))
+    for n in kept:
+        elementwise[n] = -w[y[n]] * torch.log_softmax(x[n], 0)[y[n]]
+    if reduction == "none":
+        return elementwise
+    denominator = sum(w[y[n]] for n in kept)
+    return elementwise.sum() if reduction == "sum" else elementwise.sum() / (denominator or 1.0)
+
+
+WEIGHTED_CE = LossSpec(
+    name="weighted_ce",
+    factory=WeightedCrossEntropy,
+    summary="class-weighted cross-entropy with ignore_index",
+    family="fixture",
+    source="Cox 1958",
+    contract=InputContract(input="logits", target="class_indices"),
+    example=labelled,
+    reference=weighted_ce_reference,
+    functional=weighted_ce_loss,
+    tags=frozenset({"ignore_index", "compile"}),
+    mean_denominator="weights",
+)
+
+
 # -- a correct penalty: sum of squared parameters ---------------------------------------------------
 
 
@@ -178,7 +255,7 @@ SQUARED_NORM = LossSpec(
     mean_denominator="custom",
 )
 
-CORRECT = (POWER, MASKED_CE, SQUARED_NORM)
+CORRECT = (POWER, MASKED_CE, WEIGHTED_CE, SQUARED_NORM)
 
 
 def registry_with(*specs: LossSpec) -> Registry:

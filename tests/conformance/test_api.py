@@ -34,6 +34,8 @@ def test_expected_failures_naming_an_unknown_check_are_refused():
         parametrize_with_checks([POWER], expected_failures={"check_nope": "?"})
     with pytest.raises(ValueError, match="check_nope"):
         check_loss(POWER, expected_failures={"check_nope": "?"})
+    with pytest.raises(ValueError, match="powr-check_reduction"):  # a typo in the loss would leave the entry unused
+        parametrize_with_checks([POWER], expected_failures={"powr-check_reduction": "?"})
 
 
 def test_check_loss_turns_expected_failures_into_xfail_and_unexpected_passes_into_failures():

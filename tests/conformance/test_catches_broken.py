@@ -7,12 +7,24 @@ import dataclasses
 import pytest
 import torch
 from torch import Tensor
+from torch.nn import functional as F
 
 from losskit import Identity, Param
 from losskit.reduction import reduce
 from losskit.testing import ConformanceError, check_loss
 from losskit.testing import checks as C
-from tests.conformance.conformance_fixtures import POWER, PowerLoss, broken, power_loss, power_reference, registry_with
+from losskit.testing._examples import assert_close
+from tests.conformance.conformance_fixtures import (
+    POWER,
+    WEIGHTED_CE,
+    PowerLoss,
+    WeightedCrossEntropy,
+    broken,
+    power_loss,
+    power_reference,
+    registry_with,
+    weighted_ce_loss,
+)
 
 
 def _sum_as_mean(self, input, target, *, weight=None):
@@ -82,6 +94,29 @@ def _compile_differs(self, input, target, *, weight=None):
 
 def _float64_out(self, input, target, *, weight=None):
     return power_loss(input.double(), target.double(), scale=self.scale, power=self.power, reduction=self.reduction)
+
+
+def _weight_only_in_none(self, input, target, *, weight=None):
+    return power_loss(input, target, scale=self.scale, power=self.power, reduction=self.reduction,
+                      weight=weight if self.reduction == "none" else None)
+
+
+def _mutates_when_scaled(self, input, target, *, weight=None):
+    if self.scale != 1.0:
+        target.mul_(1.0)  # only off the defaults
+    return power_loss(input, target, scale=self.scale, power=self.power, weight=weight, reduction=self.reduction)
+
+
+def _float32_eps(self, input, target, *, weight=None):
+    eps = 1e-2 if input.dtype == torch.float32 else 0.0  # a float32-only "stability" epsilon that shifts the value
+    return reduce(self.scale * ((input - target).abs() + eps).pow(self.power), self.reduction, weight=weight, owner="eps")
+
+
+class NoFormula(PowerLoss):
+    """Scaled power of the absolute error, reduction='mean' by default.
+
+    Reference: Legendre, 1805.
+    """
 
 
 class LosesConfig(PowerLoss):
@@ -167,6 +202,11 @@ BROKEN = [
     (broken("false_identity", identities=(Identity({"power": 1}, "power"),)), C.check_identities, "identity"),
     (broken("unpicklable", factory=Unpicklable), C.check_serialization, "expected the loss to pickle"),
     (broken("compile_differs", _compile_differs), C.check_compile, "torch.compile against eager"),
+    # missed by the first version of the kit:
+    (broken("no_formula", factory=NoFormula), C.check_docstring, "to give the formula"),
+    (broken("weight_only_in_none", _weight_only_in_none), C.check_weight, "with a per-sample weight against"),
+    (broken("mutates_when_scaled", _mutates_when_scaled), C.check_no_mutation, "expected target untouched"),
+    (broken("float32_eps", _float32_eps, reference=None), C.check_dtypes, "float32 against float64"),
 ]
 
 
@@ -180,20 +220,68 @@ def test_broken_loss_is_caught(spec, check, message):
     assert message in text
 
 
-def test_broken_ignore_index_is_caught():
-    from tests.conformance.conformance_fixtures import MASKED_CE, MaskedCrossEntropy
+class IgnoresNothing(WeightedCrossEntropy):
+    __doc__ = WeightedCrossEntropy.__doc__
 
-    class IgnoresNothing(MaskedCrossEntropy):
-        __doc__ = MaskedCrossEntropy.__doc__
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        safe = torch.where(target == self.ignore_index, 0, target)  # the ignored targets are scored as class 0
+        return reduce(F.cross_entropy(input, safe, reduction="none"), self.reduction, owner="ignores_nothing")
+
+
+class HardcodedIgnore(WeightedCrossEntropy):
+    __doc__ = WeightedCrossEntropy.__doc__
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # the ignore_index param is dropped
+        return weighted_ce_loss(input, target, class_weights=self.class_weights, reduction=self.reduction)
+
+
+class DropsClassWeights(WeightedCrossEntropy):
+    __doc__ = WeightedCrossEntropy.__doc__
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return weighted_ce_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+def _weighted_mean(denominator):
+    class WrongMean(WeightedCrossEntropy):
+        __doc__ = WeightedCrossEntropy.__doc__
 
         def forward(self, input: Tensor, target: Tensor) -> Tensor:
-            safe = target.clamp_min(0)  # the ignored targets are scored as class 0
-            nll = -torch.log_softmax(input, dim=1).gather(1, safe.unsqueeze(1)).squeeze(1)
-            return reduce(nll, self.reduction, owner="ignores_nothing")
+            none = weighted_ce_loss(input, target, class_weights=self.class_weights, ignore_index=self.ignore_index,
+                                    reduction="none")
+            if self.reduction != "mean":
+                return none if self.reduction == "none" else none.sum()
+            kept = target != self.ignore_index
+            weights = torch.ones(input.shape[1]) if self.class_weights is None else input.new_tensor(self.class_weights)
+            return none.sum() / denominator(kept, weights[torch.where(kept, target, 0)] * kept)
 
-    spec = dataclasses.replace(MASKED_CE, name="ignores_nothing", factory=IgnoresNothing)
-    with pytest.raises(ConformanceError, match="value after changing the ignored samples' input"):
-        C.check_ignore_index(spec.name, registry=registry_with(spec))
+    return WrongMean
+
+
+# (broken variant of the weighted_ce fixture, the check meant to catch it, a fragment of the expected message)
+BROKEN_CE = [
+    ("ignores_nothing", IgnoresNothing, C.check_ignore_index, "value after changing the ignored samples' input"),
+    ("hardcoded_ignore", HardcodedIgnore, C.check_ignore_index, "out of bounds"),  # the suite ignores 255, not -100
+    ("drops_class_weights", DropsClassWeights, C.check_reference, "against the float64 reference"),
+    # mean_over-style clamping: wrong as soon as the kept weights sum to less than 1
+    ("clamped_weight_mean", _weighted_mean(lambda kept, w: w.sum().clamp_min(1)), C.check_reduction, "weights count"),
+    ("count_mean", _weighted_mean(lambda kept, w: kept.sum()), C.check_reduction, "weights count"),
+]
+
+
+@pytest.mark.parametrize(("name", "factory", "check", "message"), BROKEN_CE, ids=[b[0] for b in BROKEN_CE])
+def test_broken_class_index_loss_is_caught(name, factory, check, message):
+    spec = dataclasses.replace(WEIGHTED_CE, name=name, factory=factory)
+    with pytest.raises(ConformanceError) as caught:
+        check(spec.name, registry=registry_with(spec))
+    assert str(caught.value).startswith(f"{name}: {check.__name__}: ")
+    assert message in str(caught.value)
+
+
+def test_nan_equals_nothing():
+    nan = torch.tensor([1.0, float("nan")])
+    with pytest.raises(ConformanceError, match="got nan"):
+        assert_close(nan, nan.clone(), rtol=0, atol=0, what="nan")
 
 
 def test_discovery_from_the_wrong_distribution_is_caught():

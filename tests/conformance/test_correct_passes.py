@@ -10,6 +10,7 @@ from tests.conformance.conformance_fixtures import CORRECT, MASKED_CE, SQUARED_N
 APPLIES_NOT = {  # the checks that do not apply to each fixture
     "power": {"check_discovery", "check_ignore_index", "check_cuda"},
     "masked_ce": {"check_discovery", "check_identities", "check_weight", "check_functional", "check_compile", "check_cuda"},
+    "weighted_ce": {"check_discovery", "check_identities", "check_weight", "check_cuda"},
     "squared_norm": {
         "check_discovery", "check_identities", "check_ignore_index", "check_weight", "check_batch_independence",
         "check_reference", "check_functional", "check_cuda",

@@ -20,6 +20,9 @@ from ._subject import ConformanceError, RegisteredSpec
 SEED = 20240611
 BATCH = 6
 
+#: (rtol, atol) of a float32 result against float64; atol is scaled by :func:`magnitude`.
+FLOAT32 = (1e-4, 1e-5)
+
 
 def generator(seed: int = SEED) -> torch.Generator:
     """A CPU generator; a check seeds its own, so that checks never depend on their order."""
@@ -53,12 +56,21 @@ def reductions(subject: RegisteredSpec) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
+def fixed_seed(seed: int = SEED) -> Iterator[None]:
+    """The global CPU and CUDA generators seeded with ``seed``, and restored afterwards."""
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
 def seeded(subject: RegisteredSpec) -> Iterator[None]:
+    """For a nondeterministic loss, the same random draws at every call."""
     if "nondeterministic" not in subject.spec.tags:
         yield
         return
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)
+    with fixed_seed():
         yield
 
 
@@ -174,14 +186,19 @@ def flat_tensors(tree: Any) -> list[Tensor]:
     return out
 
 
+def magnitude(x: Tensor) -> float:
+    """The largest absolute value of ``x``, at least 1: what an absolute tolerance is scaled by."""
+    return max(float(x.detach().abs().max()), 1.0) if x.numel() else 1.0
+
+
 def assert_close(actual: Any, expected: Any, *, rtol: float, atol: float, what: str) -> None:
-    """Equal shapes and values within tolerance (NaN equals NaN), else a ConformanceError saying both."""
+    """Equal shapes and values within tolerance, else a ConformanceError saying both; NaN equals nothing."""
     if not isinstance(actual, Tensor) or not isinstance(expected, Tensor):
         raise ConformanceError(f"{what}: expected a tensor, got {type(actual).__name__}")
     if actual.shape != expected.shape:
         raise ConformanceError(f"{what}: expected shape {tuple(expected.shape)}, got {tuple(actual.shape)}")
     a, e = actual.detach().to("cpu", torch.float64), expected.detach().to("cpu", torch.float64)
-    if torch.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True):
+    if torch.allclose(a, e, rtol=rtol, atol=atol):
         return
     diff = (a - e).abs().nan_to_num(nan=float("inf"))
     at = int(diff.flatten().argmax()) if diff.numel() else 0
@@ -189,7 +206,7 @@ def assert_close(actual: Any, expected: Any, *, rtol: float, atol: float, what: 
     where = f" at index {tuple(int(i) for i in torch.unravel_index(torch.tensor(at), a.shape))}" if a.dim() else ""
     raise ConformanceError(
         f"{what}: expected {want:.10g}, got {got:.10g}{where} (rtol={rtol:g}, atol={atol:g}, "
-        f"{int((diff > atol + rtol * e.abs()).sum())} of {max(a.numel(), 1)} values differ)"
+        f"{int((~(diff <= atol + rtol * e.abs())).sum())} of {max(a.numel(), 1)} values differ)"
     )
 
 

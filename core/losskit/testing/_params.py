@@ -5,16 +5,16 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from torch import Tensor
+
 from ..errors import InvalidParamError, LossInputError
 from ..params import Param
 from ..spec import Example
 from ._examples import call
 from ._subject import RegisteredSpec
 
-_NOTHING = object()
 
-
-def _valid(p: Param, value: Any) -> bool:
+def valid_value(p: Param, value: Any) -> bool:
     try:
         p.validate(value, owner="sample")
     except InvalidParamError:
@@ -22,54 +22,67 @@ def _valid(p: Param, value: Any) -> bool:
     return True
 
 
-def _candidates(p: Param, base: Any, rng: random.Random) -> list[Any]:
+def _range(p: Param) -> tuple[float | None, float | None]:
+    return (p.ge if p.ge is not None else p.gt), (p.le if p.le is not None else p.lt)
+
+
+def _number(p: Param, base: float, rng: random.Random) -> float:
+    """A number inside ``p``'s bounds (open bounds are re-checked by the caller), near ``base`` when unbounded."""
+    low, high = _range(p)
+    if low is not None and high is not None:
+        return low + (high - low) * rng.uniform(0.1, 0.9)
+    step = (abs(base) or 1.0) * rng.uniform(0.3, 1.5)
+    return base + step if high is None or base + step < high else base - step
+
+
+def _candidates(p: Param, base: Any, rng: random.Random, lengths: list[int]) -> list[Any]:
+    """Values of ``p`` to try, most likely valid first; ``lengths`` are the tuple lengths to try (class counts)."""
     if p.choices is not None:
         return rng.sample(list(p.choices), len(p.choices))
     if p.type is bool:
         return [not base]
     if p.type is tuple:
-        if not base:
-            return []
-        return [tuple(v * rng.uniform(0.5, 1.5) for v in base) for _ in range(5)]
+        if base:
+            return [tuple(v * rng.uniform(0.5, 1.5) for v in base) for _ in range(5)]
+        bounded = None not in _range(p)
+        return [tuple(_number(p, 1.0, rng) if bounded else rng.uniform(0.2, 2.0) for _ in range(n)) for n in lengths]
     if p.type not in (int, float):
         return []
-    low = p.ge if p.ge is not None else p.gt
-    high = p.le if p.le is not None else p.lt
-    base = base if isinstance(base, (int, float)) and not isinstance(base, bool) else (low or 0)
-    out: list[Any] = []
-    for _ in range(10):
-        if low is not None and high is not None:
-            value = low + (high - low) * rng.uniform(0.1, 0.9)
-        else:
-            step = (abs(base) or 1.0) * rng.uniform(0.3, 1.5)
-            value = base + step if high is None or base + step < high else base - step
-        out.append(round(value) if p.type is int else value)
+    base = base if isinstance(base, (int, float)) and not isinstance(base, bool) else (_range(p)[0] or 0)
+    out = [_number(p, base, rng) for _ in range(10)]
     if p.type is int:
-        out += [base + 1, base - 1, base + 2]
+        out = [round(v) for v in out] + [base + 1, base - 1, base + 2]
     return out
 
 
-def sample_value(p: Param, rng: random.Random, base: Any) -> Any:
-    """A valid value of ``p`` other than ``base`` (its default), or ``_NOTHING`` when none is found."""
-    for value in _candidates(p, base, rng):
-        if value != base and _valid(p, value):
-            return value
-    return _NOTHING
+def class_count(example: Example) -> int | None:
+    """The size of the input's dimension 1 (the classes of an ``(N, C, ...)`` input), if it has one."""
+    x = example.input
+    return x.shape[1] if isinstance(x, Tensor) and x.dim() >= 2 else None
 
 
 def variant(subject: RegisteredSpec, rng: random.Random, example: Example) -> dict[str, Any]:
-    """Random non-default valid params that build and run on ``example`` (those that do not are dropped)."""
+    """Random non-default valid params that build and run on ``example``.
+
+    For each param in turn, the first sampled value that the loss accepts
+    (building it and calling it on ``example``) is kept; a param for which
+    none is accepted keeps its default.
+    """
+    x = example.input
+    lengths = list(dict.fromkeys([class_count(example), x.shape[-1] if isinstance(x, Tensor) and x.dim() else None, 1]))
     chosen: dict[str, Any] = {}
     for p in subject.spec.params or ():
-        value = sample_value(p, rng, subject.params.get(p.name, p.default))
-        if value is _NOTHING:
-            continue
-        trial = {**chosen, p.name: value}
-        try:
-            call(subject, subject.build(**trial), example)
-        except (InvalidParamError, LossInputError):
-            continue
-        chosen = trial
+        base = subject.params.get(p.name, p.default)
+        for value in _candidates(p, base, rng, [n for n in lengths if n]):
+            if value == base or not valid_value(p, value):
+                continue
+            trial = {**chosen, p.name: value}
+            try:
+                call(subject, subject.build(**trial), example)
+            except (InvalidParamError, LossInputError):
+                continue
+            chosen = trial
+            break
     return chosen
 
 
@@ -90,4 +103,4 @@ def invalid_values(p: Param) -> list[tuple[Any, str]]:
         out.append(("__not_a_choice__" if p.type is str else -12345, f"declared choices {p.choices}"))
     wrong_type = {str: 12345, bool: "yes", tuple: "abc"}.get(p.type, "abc")
     out.append((wrong_type, f"declared type {p.type.__name__}"))
-    return [(v, why) for v, why in out if not _valid(p, v)]
+    return [(v, why) for v, why in out if not valid_value(p, v)]

@@ -43,13 +43,17 @@ def parametrize_with_checks(
     import pytest
 
     checks = tuple(checks)
+    subjects = [subject_of(s, registry) for s in specs]
     names = {c.__name__ for c in CHECKS}
+    losses = {s.name for s in subjects}
     expected = dict(expected_failures or {})
-    unknown = [k for k in expected if k.rpartition("-")[2] not in names]
+    unknown = [k for k in expected if k.rpartition("-")[2] not in names or k.rpartition("-")[0] not in {"", *losses}]
     if unknown:
-        raise ValueError(f"expected_failures: unknown checks in {unknown}; checks are {sorted(names)}")
+        raise ValueError(
+            f"expected_failures: {unknown} name no check {sorted(names)} or no loss {sorted(losses)} of these specs"
+        )
     params = []
-    for subject in (subject_of(s, registry) for s in specs):
+    for subject in subjects:
         for check in checks:
             test_id = f"{subject.name}-{check.__name__}"
             reason = expected.get(test_id, expected.get(check.__name__))

@@ -41,6 +41,7 @@ class LosskitSuite(pytest.Collector):
         from ..errors import LosskitError
         from ._subject import plugin_specs
         from .checks import CHECKS
+        from .parametrize import as_pytest_check
 
         subjects = {}
         for plugin in self.plugins:
@@ -49,7 +50,7 @@ class LosskitSuite(pytest.Collector):
             except LosskitError as exc:
                 raise pytest.UsageError(f"--losskit-plugin {plugin}: {exc}") from exc
         return [
-            CheckItem.from_parent(self, name=f"{subject.name}-{check.__name__}", subject=subject, check=check)
+            CheckItem.from_parent(self, name=f"{subject.name}-{check.__name__}", subject=subject, check=as_pytest_check(check))
             for subject in subjects.values()
             for check in CHECKS
         ]
@@ -63,12 +64,7 @@ class CheckItem(pytest.Item):
         self.subject, self.check = subject, check
 
     def runtest(self) -> None:
-        from ._subject import CheckSkipped
-
-        try:
-            self.check(self.subject)
-        except CheckSkipped as exc:
-            pytest.skip(str(exc))
+        self.check(self.subject)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         from ._subject import ConformanceError

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
-from importlib.metadata import packages_distributions
+from importlib import metadata
 
 from ...errors import AmbiguousLossError, InvalidParamError
 from ...loss import Loss
@@ -14,6 +15,12 @@ from .._subject import CheckSkipped, ConformanceError, RegisteredSpec, conforman
 
 def _dist_key(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.cache
+def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level import name -> distributions: slow to compute (it reads every installed RECORD), so once."""
+    return metadata.packages_distributions()
 
 
 @conformance_check("disc")
@@ -36,7 +43,7 @@ def check_discovery(subject: RegisteredSpec) -> None:
     if dist is None:
         return
     top = getattr(spec.factory, "__module__", "").partition(".")[0]
-    shipping = packages_distributions().get(top)
+    shipping = _packages_distributions().get(top)
     if shipping and _dist_key(dist) not in {_dist_key(d) for d in shipping}:
         raise ConformanceError(
             f"the factory {spec.factory.__module__}.{getattr(spec.factory, '__qualname__', '?')} is shipped by "
@@ -117,13 +124,13 @@ def check_invalid_params(subject: RegisteredSpec) -> None:
                 )
 
 
-_FORMULA = re.compile(r"\.\. math::|=")
+_FORMULA = re.compile(r"\.\. math::|:math:`")
 _SOURCE = re.compile(r"reference|\b(1[89]|20)\d\d\b|arxiv|doi", re.IGNORECASE)
 
 
 @conformance_check("doc")
 def check_docstring(subject: RegisteredSpec) -> None:
-    """The Loss class has a docstring with a formula (``.. math::`` or ``=``) and a source; the spec cites one."""
+    """The Loss class has a docstring with a formula (``.. math::`` or ``:math:``) and a source; the spec cites one."""
     cls = subject.spec.factory if isinstance(subject.spec.factory, type) else type(subject.build())
     doc = cls.__doc__ or ""  # not inspect.getdoc: it would inherit losskit.Loss's docstring
     if not doc.strip():

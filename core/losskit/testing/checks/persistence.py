@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import copy
-import importlib
-import inspect
 import json
 import pickle
 import random
-from typing import Any
 
 import torch
 
-from ...loss import Loss
+from ...config import build_loss
 from .._examples import assert_close, call, make
 from .._params import variant
 from .._subject import ConformanceError, RegisteredSpec, conformance_check
@@ -20,21 +17,9 @@ from .._subject import ConformanceError, RegisteredSpec, conformance_check
 _EQUAL = {"rtol": 1e-12, "atol": 1e-12}
 
 
-def _rebuild(subject: RegisteredSpec, config: dict[str, Any]) -> Loss:
-    """``losskit.build_loss(config)`` where it exists and can use this registry, else the registry by name."""
-    try:
-        build_loss = importlib.import_module("losskit.config").build_loss
-    except (ImportError, AttributeError):
-        build_loss = None
-    if build_loss is not None and "registry" in inspect.signature(build_loss).parameters:
-        return build_loss(copy.deepcopy(config), registry=subject.registry)
-    rest = dict(config)
-    return subject.registry.get_loss(rest.pop("name"), **rest)
-
-
 @conformance_check("cfg")
 def check_config_roundtrip(subject: RegisteredSpec) -> None:
-    """Random non-default params survive ``to_config()`` (plain JSON data) and rebuilding, by value."""
+    """Random non-default params survive ``to_config()`` (plain JSON data) and ``losskit.build_loss``, by value."""
     rng = random.Random(2)
     example = make(subject)
     for _ in range(2):
@@ -49,7 +34,7 @@ def check_config_roundtrip(subject: RegisteredSpec) -> None:
             written = config.get(name)
             if (list(value) if isinstance(value, tuple) else value) != written:
                 raise ConformanceError(f"built with {name}={value!r}, expected to_config() to record it, got {written!r}")
-        rebuilt = _rebuild(subject, config)
+        rebuilt = build_loss(copy.deepcopy(config), registry=subject.registry)
         if rebuilt.to_config() != config:
             raise ConformanceError(f"expected the rebuilt loss's config {config}, got {rebuilt.to_config()}")
         assert_close(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import torch
 from torch import Tensor
 
+from ...loss import Loss
 from ...spec import Example
 from .._examples import (
     BATCH,
@@ -22,6 +24,7 @@ from .._examples import (
     take,
     with_grad,
 )
+from .._params import class_count, valid_value, variant
 from .._subject import CheckSkipped, ConformanceError, RegisteredSpec, conformance_check
 
 _TIGHT = {"rtol": 1e-9, "atol": 1e-11}
@@ -45,59 +48,92 @@ def check_output_shape(subject: RegisteredSpec) -> None:
                 )
 
 
-def _ignored_example(subject: RegisteredSpec, example: Example, count: int) -> tuple[Example, object]:
-    """The example with its first ``count`` samples' targets set to ``ignore_index``; and that index."""
+#: The ignore_index the checks use: not torch's default -100, so that a loss which drops the parameter
+#: (or masks every negative target) is caught; 255 is the usual "void" label of segmentation datasets.
+_IGNORED = 255
+
+
+def _ignored_example(subject: RegisteredSpec, example: Example, count: int) -> tuple[Example, int]:
+    """The example with its first ``count`` samples' targets set to an ignore_index; and that index."""
     param = next((p for p in subject.spec.params or () if p.name == "ignore_index"), None)
     if param is None:
         raise ConformanceError("expected an 'ignore_index' parameter (tag or mean_denominator says so), got none")
     target = example.target
     if not isinstance(target, Tensor) or target.is_floating_point() or target.dim() == 0:
-        raise CheckSkipped("ignore_index needs a tensor of integer targets")
-    index = param.default if param.default is not None else -100
+        raise ConformanceError(
+            f"checking ignore_index needs an example with integer class targets, got {type(target).__name__} "
+            f"{getattr(target, 'dtype', '')}"
+        )
+    index = _IGNORED if valid_value(param, _IGNORED) else param.default
     target = target.clone()
     target[:count] = index
     return replace(example, target=target), index
 
 
+def _small_class_weights(subject: RegisteredSpec, example: Example) -> dict[str, tuple[float, ...]]:
+    """``class_weights`` in [0.05, 0.25] (inverse-frequency weights are often < 1), when the loss takes them."""
+    if "class_weights" not in subject.spec.param_names or class_count(example) is None:
+        return {}
+    rng = random.Random(4)
+    return {"class_weights": tuple(rng.uniform(0.05, 0.25) for _ in range(class_count(example)))}
+
+
 @conformance_check("red")
 def check_reduction(subject: RegisteredSpec) -> None:
-    """'sum' is the sum of 'none'; 'mean' divides it by the declared denominator."""
-    spec, example = subject.spec, make(subject)
-    ignore_index = None
-    if spec.mean_denominator == "non_ignored":
-        example, ignore_index = _ignored_example(subject, example, 2)
-    params = {"ignore_index": ignore_index} if ignore_index is not None else {}
+    """'sum' is the sum of 'none'; 'mean' divides it by the declared denominator (default and random params)."""
+    spec = subject.spec
     if not {"none", "sum"} <= set(reductions(subject)):
         raise CheckSkipped(f"the loss does not offer both 'none' and 'sum' (it offers {reductions(subject)})")
-    none = call(subject, subject.build(reduction="none", **params), example)
-    total = call(subject, subject.build(reduction="sum", **params), example)
-    assert_close(total, none.sum(), **_TIGHT, what="reduction='sum' against the sum of reduction='none'")
-    if "mean" not in reductions(subject) or spec.mean_denominator == "custom":
-        return
-    count = _denominator(subject, example, none, ignore_index)
-    mean = call(subject, subject.build(reduction="mean", **params), example)
-    assert_close(
-        mean,
-        none.sum() / max(count, 1),
-        **_TIGHT,
-        what=f"reduction='mean' against the sum of 'none' over the {spec.mean_denominator} count ({count:g})",
-    )
+    example = make(subject)
+    settings = [{}, variant(subject, random.Random(5), example)]
+    if spec.mean_denominator == "non_ignored" or (
+        spec.mean_denominator == "weights" and "ignore_index" in spec.param_names
+    ):
+        example, index = _ignored_example(subject, example, 2)
+        settings = [{**params, "ignore_index": index} for params in settings]
+    if spec.mean_denominator == "weights":
+        settings[1].update(_small_class_weights(subject, example))
+    for params in settings:
+        losses = {r: subject.build(**{**params, "reduction": r}) for r in reductions(subject)}
+        none = call(subject, losses["none"], example)
+        with_params = f" with {losses['none'].hparams}" if params else ""
+        assert_close(
+            call(subject, losses["sum"], example),
+            none.sum(),
+            **_TIGHT,
+            what=f"reduction='sum' against the sum of reduction='none'{with_params}",
+        )
+        if "mean" not in losses or spec.mean_denominator == "custom":
+            continue
+        count = _denominator(subject, losses["mean"], example, none)
+        assert_close(
+            call(subject, losses["mean"], example),
+            none.sum() / count if count else none.sum() * 0,
+            **_TIGHT,
+            what=f"reduction='mean' against the sum of 'none' over the {spec.mean_denominator} count ({count:g})"
+            + with_params,
+        )
 
 
-def _denominator(subject: RegisteredSpec, example: Example, none: Tensor, ignore_index: object) -> float:
+def _denominator(subject: RegisteredSpec, loss: Loss, example: Example, none: Tensor) -> float:
+    """What 'mean' divides by, as ``losskit.spec.MEAN_DENOMINATORS`` defines it."""
     kind = subject.spec.mean_denominator
     if kind == "elements":
         return none.numel()
     if kind == "batch":
         return BATCH
+    target = example.target
+    if not isinstance(target, Tensor) or target.is_floating_point():
+        raise ConformanceError(f"mean_denominator={kind!r} needs an example with integer class targets")
+    ignore_index = loss.hparams.get("ignore_index")
+    kept = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
     if kind == "non_ignored":
-        return float((example.target != ignore_index).sum())
-    weight = example.context.get("weight")
-    if not isinstance(weight, Tensor):
-        raise CheckSkipped("mean_denominator='weights' is checked with a weight= in the example's context")
-    if weight.shape != none.shape:
-        weight = weight.reshape(-1, *([1] * (none.dim() - 1))).expand_as(none)
-    return float(weight.sum())
+        return float(kept.sum())
+    weights = loss.hparams.get("class_weights")
+    if weights is None:
+        return float(kept.sum())
+    per_class = torch.tensor(weights, dtype=torch.float64, device=target.device)
+    return float(per_class[torch.where(kept, target, 0)][kept].sum())
 
 
 @conformance_check("ident")
@@ -123,29 +159,32 @@ def check_identities(subject: RegisteredSpec) -> None:
 
 @conformance_check("ign")
 def check_ignore_index(subject: RegisteredSpec) -> None:
-    """Ignored targets change neither value nor gradient; an all-ignored batch gives finite value and gradient."""
+    """Ignored targets change neither value nor gradient (default and random params); all ignored: finite, 0 gradient."""
     if "ignore_index" not in subject.spec.tags:
         raise CheckSkipped("no 'ignore_index' tag")
     base = make(subject)
     example, index = _ignored_example(subject, base, 2)
+    everything, _ = _ignored_example(subject, base, BATCH)
     noise = torch.randn(example.input.shape, generator=generator(), dtype=torch.float64).to(example.input)
     shifted = example.input.clone()
     shifted[:2] += noise[:2]
-    for reduction in reductions(subject):
-        loss = subject.build(reduction=reduction, ignore_index=index)
-        ex, leaves = with_grad(subject, example)
-        out = call(subject, loss, ex)
-        out.sum().backward()
-        moved = call(subject, loss, replace(example, input=shifted))
-        assert_close(moved, out, **_TIGHT, what=f"reduction={reduction!r}: value after changing the ignored samples' input")
-        grad = grads(leaves)[0]
-        assert_close(grad[:2], torch.zeros_like(grad[:2]), rtol=0, atol=0, what=f"reduction={reduction!r}: gradient at ignored samples")
-        everything, _ = _ignored_example(subject, base, BATCH)
-        ex, leaves = with_grad(subject, everything)
-        out = call(subject, loss, ex)
-        assert_finite(out, f"reduction={reduction!r}, every target ignored: value")
-        out.sum().backward()
-        assert_finite(grads(leaves)[0], f"reduction={reduction!r}, every target ignored: gradient")
+    for params in ({}, variant(subject, random.Random(6), base)):
+        for reduction in reductions(subject):
+            loss = subject.build(**{**params, "reduction": reduction, "ignore_index": index})
+            what = f"{loss.hparams}: "
+            ex, leaves = with_grad(subject, example)
+            out = call(subject, loss, ex)
+            out.sum().backward()
+            moved = call(subject, loss, replace(example, input=shifted))
+            assert_close(moved, out, **_TIGHT, what=what + "value after changing the ignored samples' input")
+            grad = grads(leaves)[0]
+            assert_close(grad[:2], torch.zeros_like(grad[:2]), rtol=0, atol=0, what=what + "gradient at ignored samples")
+            ex, leaves = with_grad(subject, everything)
+            out = call(subject, loss, ex)
+            assert_finite(out, what + "every target ignored: value")
+            out.sum().backward()
+            grad = grads(leaves)[0]
+            assert_close(grad, torch.zeros_like(grad), rtol=0, atol=0, what=what + "every target ignored: gradient")
 
 
 @conformance_check("empty")
@@ -201,18 +240,32 @@ def check_batch_independence(subject: RegisteredSpec) -> None:
 
 @conformance_check("wgt")
 def check_weight(subject: RegisteredSpec) -> None:
-    """Tagged ``weight``: a per-sample ``weight=`` of shape ``(N,)`` multiplies each sample's 'none' loss."""
+    """Tagged ``weight``: a per-sample ``weight=`` of shape ``(N,)`` multiplies each sample's loss, in every reduction.
+
+    The weights never change what 'mean' divides by (``losskit.reduction``'s convention, torch's too).
+    """
     if "weight" not in subject.spec.tags:
         raise CheckSkipped("no 'weight' tag")
     if "none" not in reductions(subject):
         raise CheckSkipped("the loss has no reduction='none'")
-    example, loss = make(subject), subject.build(reduction="none")
-    plain = call(subject, loss, example)
+    example = make(subject)
+    plain = call(subject, subject.build(reduction="none"), example)
     weight = (0.5 + torch.rand(BATCH, generator=generator(), dtype=torch.float64)).to(plain)
-    weighted = call(subject, loss, replace(example, context={**example.context, "weight": weight}))
-    assert_close(
-        weighted,
-        plain * weight.reshape(-1, *([1] * (plain.dim() - 1))),
-        **_TIGHT,
-        what="reduction='none' with a per-sample weight against the unweighted output times the weight",
-    )
+    weighted = replace(example, context={**example.context, "weight": weight})
+    expected = plain * weight.reshape(-1, *([1] * (plain.dim() - 1)))
+    for reduction in reductions(subject):
+        loss = subject.build(reduction=reduction)
+        if reduction == "none":
+            want = expected
+        elif reduction == "sum":
+            want = expected.sum()
+        elif subject.spec.mean_denominator in ("elements", "batch"):
+            want = expected.sum() / (expected.numel() if subject.spec.mean_denominator == "elements" else BATCH)
+        else:
+            continue
+        assert_close(
+            call(subject, loss, weighted),
+            want,
+            **_TIGHT,
+            what=f"reduction={reduction!r} with a per-sample weight against the unweighted 'none' output times the weight",
+        )
