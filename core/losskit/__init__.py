@@ -31,7 +31,7 @@ _LAZY = {
     "PluginInfo": "._plugins",
     "WeightedSum": ".compose",
     "build_loss": ".config",
-    "config_schema": ".config",
+    "config_schema": ".schema",
     "AmbiguousLossError": ".errors",
     "ConfigError": ".errors",
     "ContextError": ".errors",
@@ -83,7 +83,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from ._plugins import PluginInfo
     from .compose import WeightedSum
-    from .config import build_loss, config_schema
+    from .config import build_loss
     from .errors import (
         AmbiguousLossError,
         ConfigError,
@@ -102,6 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .multitask import MultiTask
     from .params import Param, reduction_param
     from .registry import Registry
+    from .schema import config_schema
     from .spec import Example, Identity, InputContract, LossSpec
 
 __all__ = [

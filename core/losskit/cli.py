@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ._default import default_registry
+from ._naming import normalize
 from .errors import LosskitError
 from .registry import Registry
 
@@ -35,7 +36,7 @@ def _catalogue(registry: Registry, family: str | None) -> str:
     """The loss catalogue as Markdown: one table per family, what docs/catalogue.md holds."""
     lines = []
     for fam in registry.families():
-        if family is not None and fam != family:
+        if family is not None and normalize(fam) != normalize(family):
             continue
         lines += [f"## {fam}", "", "| name | aliases | parameters | summary | source | plugin |", "|---|---|---|---|---|---|"]
         for name in registry.list_losses(family=fam):

@@ -168,9 +168,11 @@ class WeightedSum(Composite):
         terms = list(terms)
         weights = [1.0] * len(terms) if weights is None else list(weights)
         if len(weights) != len(terms):
-            raise ValueError(f"sum: got {len(terms)} terms but {len(weights)} weights.")
+            raise InvalidParamError(
+                "sum", "weights", f"needs one weight per term, got {len(terms)} terms but {len(weights)} weights"
+            )
         if not terms:
-            raise ValueError("sum: needs at least one term.")
+            raise InvalidParamError("sum", "terms", "needs at least one term (a losskit.Loss), got none")
         flat_terms: list[Loss] = []
         flat_weights: list[float] = []
         for term, weight in zip(terms, weights):

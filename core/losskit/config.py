@@ -1,4 +1,4 @@
-"""Losses from config: ``build_loss(cfg)`` and the JSON Schema of the format.
+"""Losses from config: ``build_loss(cfg)`` reads a config tree and builds the loss it describes.
 
 A config is a tree of nodes ``{name, weight?, ...}``:
 
@@ -10,7 +10,8 @@ A config is a tree of nodes ``{name, weight?, ...}``:
 Only registered names build: a config never imports or instantiates an object
 of its choosing (no dotted paths, no Hydra ``_target_``). Errors are
 :class:`~losskit.errors.ConfigError` starting with the path of the culprit:
-``terms[1].gamma: must be >= 0, got -1``. See ``docs/config.md``.
+``terms[1].gamma: must be >= 0, got -1``. See ``docs/config.md``; the JSON Schema of
+the format is :func:`losskit.schema.config_schema`.
 """
 
 from __future__ import annotations
@@ -26,13 +27,12 @@ from ._naming import did_you_mean, normalize
 from .compose import WeightedSum, check_weight, scale
 from .errors import AmbiguousLossError, ConfigError, InvalidParamError, UnknownLossError
 from .loss import Loss
-from .multitask import TASK_TYPES, WEIGHTINGS, MultiTask
-from .params import Param
+from .multitask import MultiTask
 
 if TYPE_CHECKING:
     from .registry import Registry
 
-__all__ = ["build_loss", "config_schema", "load_config"]
+__all__ = ["build_loss", "load_config"]
 
 Format = Literal["yaml", "json", "toml"]
 _SUFFIXES: dict[str, Format] = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".toml": "toml"}
@@ -248,121 +248,14 @@ class _Builder:
             raise ConfigError(f"{_at(path, exc.param or 'tasks')}: {_sentence(exc.reason)}") from exc
 
     def _leaf(self, name: str, node: Mapping[str, Any], path: str) -> Loss:
+        try:
+            spec = self.registry.get_spec(name)
+        except (UnknownLossError, AmbiguousLossError) as exc:
+            raise ConfigError(f"{_at(path, 'name')}: {exc}") from exc
+        self._check_keys(node, path, ("name", "weight", *spec.param_names), repr(spec.name))
         params = {k: v for k, v in node.items() if k not in ("name", "weight")}
         try:
             return self.registry.get_loss(name, **params)
         except InvalidParamError as exc:
             param = exc.param if exc.param is not None else "name"
             raise ConfigError(f"{_at(path, param)}: {_sentence(exc.reason)}{_yaml_hint(node.get(param))}") from exc
-        except (UnknownLossError, AmbiguousLossError) as exc:
-            raise ConfigError(f"{_at(path, 'name')}: {exc}") from exc
-
-
-# -- JSON Schema --------------------------------------------------------------------------------------
-
-_WEIGHT_SCHEMA = {"type": "number", "description": "finite factor of this node in its parent's sum (default 1)"}
-
-
-def config_schema(registry: Registry | None = None) -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) of the config format for the losses in ``registry``.
-
-    Leaf nodes are generated from each spec's parameters: their types, ranges,
-    defaults and choices. Names are matched as spelled in ``losskit list``
-    (the builder itself also accepts other cases and ``-`` for ``_``).
-    """
-    if registry is None:
-        from ._default import default_registry
-
-        registry = default_registry()
-    defs: dict[str, Any] = {"sum": _sum_schema(), "multitask": _multitask_schema()}
-    names: dict[str, list[str]] = {"sum": ["sum"], "multitask": ["multitask"]}
-    conflicts = registry.conflicts()
-    for qualified, spec in registry.specs():
-        spellings = [qualified]
-        if spec.name not in conflicts:
-            spellings += [spec.name, *spec.aliases]
-        key = f"loss:{qualified}"
-        defs[key] = _leaf_schema(spec.summary, spellings, spec.params or ())
-        names[key] = spellings
-    every_name = sorted({n for spellings in names.values() for n in spellings})
-    defs["node"] = {
-        "type": "object",
-        "required": ["name"],
-        "properties": {"name": {"enum": every_name}},
-        "allOf": [
-            {"if": {"properties": {"name": {"enum": spellings}}}, "then": {"$ref": f"#/$defs/{key}"}}
-            for key, spellings in names.items()
-        ],
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "losskit loss config",
-        "$ref": "#/$defs/node",
-        "$defs": defs,
-    }
-
-
-def _sum_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "weighted sum of its terms",
-        "properties": {
-            "name": {"const": "sum"},
-            "weight": _WEIGHT_SCHEMA,
-            "terms": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/node"}},
-        },
-        "required": ["name", "terms"],
-        "additionalProperties": False,
-    }
-
-
-def _multitask_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "one loss per task over dict outputs and targets (Kendall et al. 2018 for 'uncertainty')",
-        "properties": {
-            "name": {"const": "multitask"},
-            "weight": _WEIGHT_SCHEMA,
-            "tasks": {"type": "object", "minProperties": 1, "additionalProperties": {"$ref": "#/$defs/node"}},
-            "weighting": {"enum": list(WEIGHTINGS), "default": "fixed"},
-            "weights": {"type": "object", "additionalProperties": {"type": "number"}},
-            "task_types": {"type": "object", "additionalProperties": {"enum": list(TASK_TYPES)}},
-        },
-        "required": ["name", "tasks"],
-        "additionalProperties": False,
-    }
-
-
-def _leaf_schema(summary: str, names: list[str], params: tuple[Param, ...]) -> dict[str, Any]:
-    properties: dict[str, Any] = {"name": {"enum": names}, "weight": _WEIGHT_SCHEMA}
-    properties.update({p.name: _param_schema(p) for p in params})
-    return {
-        "type": "object",
-        "description": summary,
-        "properties": properties,
-        "required": ["name"],
-        "additionalProperties": False,
-    }
-
-
-def _param_schema(p: Param) -> dict[str, Any]:
-    default = list(p.default) if isinstance(p.default, tuple) else p.default
-    schema: dict[str, Any] = {"description": p.doc, "default": default}
-    if type(p).validate is not Param.validate:  # a plugin's own rule, e.g. "a float or one per class"
-        return {**schema, "$comment": f"validated by the loss: {p.expected()}"}
-    if p.choices is not None:
-        schema["enum"] = [*p.choices, None] if p.nullable else list(p.choices)
-        return schema
-    bounds = {
-        key: bound
-        for key, bound in (("minimum", p.ge), ("exclusiveMinimum", p.gt), ("maximum", p.le), ("exclusiveMaximum", p.lt))
-        if bound is not None
-    }
-    kind = {float: "number", int: "integer", bool: "boolean", str: "string"}.get(p.type)
-    if kind is None:  # tuple of floats
-        value: dict[str, Any] = {"type": "array", "items": {"type": "number", **bounds}}
-    else:
-        value = {"type": kind, **(bounds if kind in ("number", "integer") else {})}
-    if p.nullable:
-        return {**schema, "anyOf": [value, {"type": "null"}]}
-    return {**schema, **value}

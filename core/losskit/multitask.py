@@ -47,6 +47,8 @@ WEIGHTINGS = ("fixed", "uncertainty")
 TASK_TYPES = {"regression": 0.5, "classification": 1.0}
 
 _OWNER = "multitask"
+#: Names nn.ModuleDict / nn.ParameterDict refuse as keys because an attribute has them (``type``, ``values``...).
+_TAKEN_NAMES = frozenset(dir(nn.ModuleDict()) + dir(nn.ParameterDict()))
 
 
 class MultiTask(Composite):
@@ -84,6 +86,11 @@ class MultiTask(Composite):
             if not isinstance(name, str) or not name or "." in name:
                 raise InvalidParamError(
                     _OWNER, "tasks", f"task names must be non-empty strings without '.', got {name!r}"
+                )
+            if name in _TAKEN_NAMES:
+                raise InvalidParamError(
+                    _OWNER, "tasks", f"the task name {name!r} is taken by an nn.Module attribute of the same name; "
+                    f"rename the task, e.g. {name + '_task'!r}"
                 )
             if not isinstance(task, Loss):
                 raise InvalidParamError(

@@ -128,12 +128,15 @@ class Param:
             raise wrong
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
             raise wrong
-        return tuple(float(v) for v in value)
+        floats = tuple(float(v) for v in value)
+        if any(math.isnan(v) for v in floats):
+            raise InvalidParamError(owner, self.name, f"must be {self.expected()} without nan, got {list(floats)!r}")
+        return floats
 
     def _range_problem(self, v: Any) -> str | None:
         if not isinstance(v, (int, float)) or isinstance(v, bool):
             return None
-        if math.isnan(v) or any(
+        if any(
             bound is not None and fails
             for bound, fails in (
                 (self.ge, self.ge is not None and not v >= self.ge),

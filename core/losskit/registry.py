@@ -7,6 +7,8 @@ is built lazily on first use (see :mod:`losskit._default`).
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterable
@@ -14,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import importlib_metadata
-import pluggy
 
 from . import hooks
 from ._naming import did_you_mean, normalize
@@ -34,6 +35,15 @@ from .spec import LossSpec
 __all__ = ["Registry"]
 
 BUILTIN_PLUGIN = "losskit"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Warn at the first frame outside losskit: the user's line, however deep the lazy loading ran."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 @dataclass(frozen=True)
@@ -70,11 +80,12 @@ class Registry:
 
     def _clear(self) -> None:
         self._loaded = False
-        self._pm = pluggy.PluginManager(hooks.PROJECT)
+        self._pm = hooks.PluginManager(hooks.PROJECT)
         self._pm.add_hookspecs(hooks)
         self._plugins: dict[str, PluginInfo] = {}
         self._index: dict[str, list[_Entry]] = {}
         self._by_plugin: dict[str, dict[str, LossSpec]] = {}
+        self._inline: dict[str, tuple[LossSpec, ...]] = {}  # what register() was given, per plugin name
 
     def reset(self) -> None:
         """Forget every plugin; the next lookup discovers them again."""
@@ -89,12 +100,16 @@ class Registry:
         with self._lock:
             if self._loaded:
                 return
-            if self._builtins:
-                from . import __version__, _builtin
+            try:
+                if self._builtins:
+                    from . import __version__, _builtin
 
-                self._add_plugin(_builtin, BUILTIN_PLUGIN, "losskit", __version__)
-            if self._discover:
-                self._load_entry_points()
+                    self._add_plugin(_builtin, BUILTIN_PLUGIN, "losskit", __version__)
+                if self._discover:
+                    self._load_entry_points()
+            except BaseException:  # strict mode: forget the half-loaded state so that a retry starts afresh
+                self._clear()
+                raise
             self._warn_conflicts(self._index)
             self._loaded = True
 
@@ -125,15 +140,37 @@ class Registry:
             return info
 
     def register(self, *specs: LossSpec, plugin: str = "__main__") -> None:
-        """Register specs directly, as if a plugin named ``plugin`` had handed them over."""
+        """Register specs directly, as if a plugin named ``plugin`` had handed them over.
 
-        class _Inline:
-            @hooks.hookimpl
-            def losskit_register_losses(self, register: Any) -> None:
-                for spec in specs:
-                    register(spec)
+        Calling it again with the same ``plugin`` adds to that plugin; a name it
+        already provides raises :class:`SpecError` and changes nothing.
+        """
+        with self._lock:
+            self._ensure_loaded()
+            name = normalize(plugin)
+            earlier = self._inline.get(name, ())
+            if earlier:
+                self._check_specs([*earlier, *specs])
+                self._forget(name)
+            every = (*earlier, *specs)
 
-        self.register_plugin(_Inline(), plugin)
+            class _Inline:
+                @hooks.hookimpl
+                def losskit_register_losses(self, register: Any) -> None:
+                    for spec in every:
+                        register(spec)
+
+            if self.register_plugin(_Inline(), name).status == "active":
+                self._inline[name] = every
+
+    def _forget(self, name: str) -> None:
+        """Remove an active plugin and its names (``register`` then re-adds it with more specs)."""
+        self._pm.unregister(name=name)
+        del self._plugins[name]
+        for key in self._by_plugin.pop(name):
+            self._index[key] = [e for e in self._index[key] if e.plugin != name]
+            if not self._index[key]:
+                del self._index[key]
 
     def _add_plugin(self, plugin: object, name: str, dist: str | None, version: str | None) -> PluginInfo:
         info = PluginInfo(name, dist, version, "active")
@@ -183,13 +220,13 @@ class Registry:
         )
         if self._settings.strict:
             raise PluginLoadError(message) from exc
-        warnings.warn(message, PluginLoadWarning, stacklevel=4)
+        _warn(message, PluginLoadWarning)
 
     def _warn_conflicts(self, index: dict[str, list[_Entry]]) -> None:
         for key, entries in index.items():
             providers = sorted({e.plugin for e in entries})
             if len(providers) > 1 and key not in self._settings.prefer:
-                warnings.warn(self._ambiguity(key, providers), PluginConflictWarning, stacklevel=4)
+                _warn(self._ambiguity(key, providers), PluginConflictWarning)
 
     def _ambiguity(self, key: str, providers: list[str]) -> str:
         labels = " and ".join(self._plugins[p].label for p in providers)
@@ -201,8 +238,13 @@ class Registry:
 
     # -- lookup ------------------------------------------------------------------
 
-    def _resolve(self, name: str) -> tuple[LossSpec, str]:
-        """The spec behind ``name``, and the name to record in configs."""
+    def _resolve(self, name: str) -> tuple[_Entry, str]:
+        """The plugin and spec behind ``name``, and the name to record in configs.
+
+        The config name is qualified (``plugin:name``) when the caller qualified
+        it or when the bare name is ambiguous, so that the config rebuilds the
+        same loss wherever another plugin provides the name too.
+        """
         if not isinstance(name, str):
             raise UnknownLossError(f"a loss name must be a string, got {name!r} of type {type(name).__name__}.")
         self._ensure_loaded()
@@ -212,8 +254,8 @@ class Registry:
         else:
             entry = self._resolve_bare(normalize(name), name)
         canonical = entry.spec.name
-        ambiguous = len({e.plugin for e in self._index[canonical]}) > 1
-        return entry.spec, f"{entry.plugin}:{canonical}" if ambiguous else canonical
+        qualify = sep or len({e.plugin for e in self._index[canonical]}) > 1
+        return entry, f"{entry.plugin}:{canonical}" if qualify else canonical
 
     def _resolve_qualified(self, plugin: str, key: str, name: str) -> _Entry:
         info = self._plugins.get(plugin)
@@ -270,14 +312,15 @@ class Registry:
 
     def get_spec(self, name: str) -> LossSpec:
         """The :class:`LossSpec` registered under ``name`` (or an alias, or ``plugin:name``)."""
-        return self._resolve(name)[0]
+        return self._resolve(name)[0].spec
 
     def get_loss(self, name: str, **params: Any) -> Loss:
         """Build the loss registered under ``name`` with validated ``params``.
 
         >>> get_loss("huber", delta=0.5)  # doctest: +SKIP
         """
-        spec, config_name = self._resolve(name)
+        entry, config_name = self._resolve(name)
+        spec = entry.spec
         values = validate_params(config_name, spec.params, params)
         loss = spec.factory(**values)
         if not isinstance(loss, Loss):
@@ -312,16 +355,12 @@ class Registry:
 
     def provider(self, name: str) -> PluginInfo:
         """The plugin that provides ``name``."""
-        spec, config_name = self._resolve(name)
-        for plugin, own in self._by_plugin.items():
-            if own.get(spec.name) is spec:
-                return self._plugins[plugin]
-        raise UnknownLossError(config_name)  # unreachable: _resolve found it in some plugin
+        return self._plugins[self._resolve(name)[0].plugin]
 
     def describe(self, name: str) -> str:
         """A readable description: summary, parameters, input contract, source."""
-        spec, config_name = self._resolve(name)
-        info = self.provider(name)
+        entry, config_name = self._resolve(name)
+        spec, info = entry.spec, self._plugins[entry.plugin]
         lines = [
             f"{config_name} — {spec.summary}",
             f"  family: {spec.family}; plugin: {info.label}",

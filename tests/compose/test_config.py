@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -156,7 +157,11 @@ ERRORS = [
     ({"name": "sum", "terms": [{"name": "squre"}]},
      r"^terms\[0\]\.name: no loss named 'squre'; did you mean 'square'\?"),
     ({"name": "sum", "terms": [{"name": "square", "scal": 2}]},
-     r"^terms\[0\]\.scal: unknown parameter; did you mean 'scale'\? Valid parameters: scale, reduction\.$"),
+     r"^terms\[0\]\.scal: unknown key; did you mean 'scale'\? A 'square' node takes: name, weight, scale, "
+     r"reduction\.$"),
+    ({"name": "sum", "terms": [{"name": "absolute", "wieght": 0.5}]},
+     r"^terms\[0\]\.wieght: unknown key; did you mean 'weight'\? A 'absolute' node takes: name, weight, reduction"),
+    ({"name": "square", 1: 2}, r"^1: unknown key\. A 'square' node takes: name, weight, scale, reduction\.$"),
     ({"name": "group_gap", "kind": "abss"}, r"^kind: must be one of 'abs', 'square', got 'abss'; did you mean 'abs'\?"),
     ({"name": "sum", "termz": []},
      r"^termz: unknown key; did you mean 'terms'\? A sum node takes: name, weight, terms\."),
@@ -217,6 +222,24 @@ def test_yaml_is_read_with_safe_load_only(registry):
         build_loss(evil, registry=registry, format="yaml")
     with pytest.raises(ConfigError):
         build_loss(evil, registry=registry)
+
+
+def test_build_loss_does_not_mutate_the_config(registry):
+    cfg = {
+        "name": "sum",
+        "weight": 2,
+        "terms": [
+            {"name": "square", "scale": 2, "weight": 0.5},
+            {"name": "multitask", "tasks": {"a": {"name": "sum", "terms": [{"name": "absolute"}]}, "b": MIX},
+             "weights": {"a": 3}},
+        ],
+    }
+    before = copy.deepcopy(cfg)
+    loss = build_loss(cfg, registry=registry)
+    assert cfg == before
+    config = loss.to_config()
+    config["terms"][0]["scale"] = 99.0  # the written config is the caller's to change: the loss keeps its own
+    assert loss.to_config()["terms"][0]["scale"] == 2.0
 
 
 def test_load_config_does_not_mutate_or_build(tmp_path):

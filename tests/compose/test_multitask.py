@@ -157,3 +157,24 @@ def test_weight_zero_task_is_logged_not_trained(square, absolute):
     total, parts = loss.breakdown(OUT, TGT)
     torch.testing.assert_close(total, torch.tensor(SQ_MEAN, dtype=torch.float64))
     torch.testing.assert_close(parts["seg"], torch.tensor(ABS_MEAN, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("name", ["type", "values", "train", "update", "forward"])
+def test_task_names_that_are_module_attributes_are_a_clear_error(square, name):
+    with pytest.raises(InvalidParamError, match=rf"tasks: the task name {name!r} is taken by an nn.Module"):
+        MultiTask({name: square})
+    with pytest.raises(InvalidParamError, match=rf"the task name {name!r} is taken"):
+        MultiTask({name: square}, weighting="uncertainty", task_types={name: "regression"})
+
+
+def test_a_sum_holding_a_multitask_pickles_and_deep_copies(square, absolute):
+    loss = 0.5 * _uncertainty(square, absolute) + 2 * _uncertainty(square, absolute)
+    with torch.no_grad():
+        loss.terms[1].log_vars["seg"].fill_(0.7)
+    for clone in (pickle.loads(pickle.dumps(loss)), copy.deepcopy(loss)):
+        torch.testing.assert_close(clone.breakdown(OUT, TGT).total, loss(OUT, TGT))
+        assert clone.names == ("multitask", "multitask_1") and clone.weights == (0.5, 2.0)
+        assert {n for n, _ in clone.named_parameters()} == {n for n, _ in loss.named_parameters()}
+    assert list(loss.breakdown(OUT, TGT).parts) == [
+        "multitask", "multitask/depth", "multitask/seg", "multitask_1", "multitask_1/depth", "multitask_1/seg"
+    ]

@@ -101,9 +101,9 @@ def test_loss_times_loss_and_loss_plus_number_are_errors(square, absolute):
 
 
 def test_constructor_checks_terms_and_weights(square):
-    with pytest.raises(ValueError, match="at least one term"):
+    with pytest.raises(InvalidParamError, match="^sum: terms: needs at least one term"):
         WeightedSum([])
-    with pytest.raises(ValueError, match="2 terms but 1 weights"):
+    with pytest.raises(InvalidParamError, match="^sum: weights: needs one weight per term, got 2 terms but 1 weights"):
         WeightedSum([square, square], [1.0])
 
 

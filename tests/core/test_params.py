@@ -62,3 +62,8 @@ def test_validate_params_fills_defaults_and_rejects_unknown():
 def test_bad_param_type_declaration():
     with pytest.raises(SpecError):
         Param("a", 1, "", type=list)
+
+
+def test_nan_in_a_sequence_is_rejected_even_without_bounds():
+    with pytest.raises(InvalidParamError, match=r"class_weights: must be sequence of floats without nan, got \[1.0, nan\]"):
+        Param("class_weights", (), "", type=tuple).validate([1.0, math.nan], owner="ce")

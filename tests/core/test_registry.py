@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import types
 
 import pytest
 import torch
@@ -201,3 +202,94 @@ def test_reset_forgets_plugins(registry):
     registry.reset()
     with pytest.raises(UnknownLossError):
         registry.get_loss("scaled_abs")
+
+
+# -- regressions found in review ---------------------------------------------------------------------------
+
+
+def test_warnings_point_at_the_callers_line(registry):
+    import sys
+
+    registry.register_plugin(plugin_module(spec()), "first")
+    with pytest.warns(PluginConflictWarning) as conflict:
+        line = sys._getframe().f_lineno + 1
+        registry.register_plugin(plugin_module(spec()), "second")
+    with pytest.warns(PluginLoadWarning) as failure:
+        line2 = sys._getframe().f_lineno + 1
+        registry.register_plugin(plugin_module("not a spec"), "bad")
+    assert (conflict[0].filename, conflict[0].lineno) == (__file__, line)
+    assert (failure[0].filename, failure[0].lineno) == (__file__, line2)
+
+
+def test_warnings_during_lazy_discovery_point_at_the_first_use(monkeypatch):
+    import sys
+
+    import losskit.registry
+
+    broken = types.SimpleNamespace(name="broken", dist=None, load=lambda: plugin_module("not a spec"))
+    monkeypatch.setattr(losskit.registry.importlib_metadata, "entry_points", lambda group: [broken])
+    registry = Registry(builtins=False, strict=False)
+    with pytest.warns(PluginLoadWarning) as caught:
+        line = sys._getframe().f_lineno + 1
+        registry.list_losses()
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+
+
+def test_a_strict_failure_at_first_use_leaves_the_registry_retryable(monkeypatch):
+    attempts = []
+
+    def fails_once(self):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise PluginLoadError("the first discovery fails")
+        self._add_plugin(plugin_module(spec()), "good", None, None)
+
+    monkeypatch.setattr(Registry, "_load_entry_points", fails_once)
+    registry = Registry(builtins=True, strict=True)
+    with pytest.raises(PluginLoadError, match="the first discovery fails"):
+        registry.list_losses()
+    assert "scaled_abs" in registry.list_losses()  # not "plugin 'losskit' was refused: name already used"
+
+
+def test_register_can_be_called_again_for_the_same_plugin(registry):
+    registry.register(spec("first_loss"))
+    registry.register(spec("second_loss"))
+    assert registry.list_losses() == ["first_loss", "second_loss"]
+    [info] = registry.list_plugins()
+    assert info.status == "active" and info.losses == ["first_loss", "second_loss"]
+    with pytest.raises(SpecError, match="'first_loss' is registered twice"):
+        registry.register(spec("first_loss"))
+    assert registry.list_losses() == ["first_loss", "second_loss"]
+
+
+def test_provider_is_the_plugin_the_name_resolves_to(registry):
+    shared = spec()
+    registry.register_plugin(plugin_module(shared), "first")
+    with pytest.warns(PluginConflictWarning):
+        registry.register_plugin(plugin_module(shared), "second")
+    assert registry.provider("second:scaled_abs").name == "second"
+    assert "plugin: 'second'" in registry.describe("second:scaled_abs")
+
+
+def test_a_qualified_name_stays_qualified_in_the_config(registry):
+    from losskit import build_loss
+
+    registry.register_plugin(plugin_module(spec(aliases=("sabs",))), "fix")
+    assert registry.get_loss("Fix:SABS", scale=2).to_config() == {"name": "fix:scaled_abs", "scale": 2.0,
+                                                                  "reduction": "mean"}
+    assert registry.get_loss("sabs").to_config()["name"] == "scaled_abs"
+    rebuilt = build_loss(registry.get_loss("fix:sabs").to_config(), registry=registry)
+    assert rebuilt.config_name == "fix:scaled_abs"
+
+
+def test_an_undecorated_hook_is_still_a_hook_and_a_misspelled_one_is_caught(registry):
+    import types
+
+    works = types.ModuleType("works")
+    works.losskit_register_losses = lambda register: register(spec())
+    assert registry.register_plugin(works, "works").losses == ["scaled_abs"]
+
+    typo = types.ModuleType("typo")
+    typo.losskit_register_loss = lambda register: register(spec("other"))
+    with pytest.warns(PluginLoadWarning, match="losskit_register_loss"):
+        assert registry.register_plugin(typo, "typo").status == "failed"
