@@ -37,19 +37,33 @@ TORCH_EQUIVALENTS = {
 }
 
 
-def _time(fn, x: torch.Tensor, y: torch.Tensor, repeat: int, device: str) -> float:
-    samples = []
-    for i in range(repeat + 3):
-        x.grad = None
-        if device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn(x, y).backward()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        if i >= 3:  # warm-up
-            samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def _step(fn, x: torch.Tensor, y: torch.Tensor, device: str) -> float:
+    x.grad = None
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn(x, y).backward()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def _ratio(ours, theirs, x: torch.Tensor, y: torch.Tensor, repeat: int, device: str) -> float:
+    """Median of per-round ratios, the two timed back to back in alternating order.
+
+    Interleaving matters on a shared machine: a burst of load from another
+    process then hits both sides of a round instead of one side of the run.
+    """
+    for _ in range(3):  # warm-up
+        _step(ours, x, y, device), _step(theirs, x, y, device)
+    ratios = []
+    for i in range(repeat):
+        if i % 2:
+            b, a = _step(theirs, x, y, device), _step(ours, x, y, device)
+        else:
+            a, b = _step(ours, x, y, device), _step(theirs, x, y, device)
+        ratios.append(a / b)
+    return statistics.median(ratios)
 
 
 def main() -> None:
@@ -59,7 +73,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     registry = losskit.default_registry()
-    print(f"{'loss':<24} {'losskit / torch.nn':>18}   (median of {args.repeat}, batch {args.batch}, {args.device})")
+    print(f"{'loss':<24} {'losskit / torch.nn':>18}   (median of {args.repeat} interleaved rounds, batch {args.batch}, {args.device})")
     for name, make_torch in TORCH_EQUIVALENTS.items():
         try:
             spec = registry.get_spec(name)
@@ -71,9 +85,8 @@ def main() -> None:
         if example.context:
             continue
         x = example.input.detach().clone().requires_grad_(True)
-        ours = _time(registry.get_loss(name), x, example.target, args.repeat, args.device)
-        theirs = _time(make_torch(), x, example.target, args.repeat, args.device)
-        print(f"{name:<24} {ours / theirs:>18.2f}")
+        ratio = _ratio(registry.get_loss(name), make_torch(), x, example.target, args.repeat, args.device)
+        print(f"{name:<24} {ratio:>18.2f}")
 
 
 if __name__ == "__main__":

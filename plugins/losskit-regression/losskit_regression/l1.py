@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, reduction_param
@@ -16,7 +17,7 @@ def l1_loss(input: Tensor, target: Tensor, *, weight: Tensor | None = None, redu
     """Functional form of :class:`L1Loss`."""
     check_same_shape("l1", input, target)
     check_floating("l1", "input", input)
-    return reduce((input - target).abs(), reduction, weight=weight, owner="l1")
+    return reduce(F.l1_loss(input, target, reduction="none"), reduction, weight=weight, owner="l1")
 
 
 class L1Loss(Loss):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, reduction_param
@@ -16,7 +17,7 @@ def mse_loss(input: Tensor, target: Tensor, *, weight: Tensor | None = None, red
     """Functional form of :class:`MSELoss`."""
     check_same_shape("mse", input, target)
     check_floating("mse", "input", input)
-    return reduce((input - target).square(), reduction, weight=weight, owner="mse")
+    return reduce(F.mse_loss(input, target, reduction="none"), reduction, weight=weight, owner="mse")
 
 
 class MSELoss(Loss):

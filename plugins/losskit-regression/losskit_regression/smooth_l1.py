@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
@@ -24,11 +24,8 @@ def smooth_l1_loss(
     """Functional form of :class:`SmoothL1Loss`."""
     check_same_shape("smooth_l1", input, target)
     check_floating("smooth_l1", "input", input)
-    a = (input - target).abs()
-    if beta == 0:  # the quadratic piece is empty; dividing by beta would poison the gradient
-        loss = a
-    else:
-        loss = torch.where(a < beta, 0.5 * a.square() / beta, a - 0.5 * beta)
+    # torch's fused elementwise kernel (beta=0 is L1 there too); losskit adds the checks and reduction semantics.
+    loss = F.smooth_l1_loss(input, target, reduction="none", beta=beta)
     return reduce(loss, reduction, weight=weight, owner="smooth_l1")
 
 
