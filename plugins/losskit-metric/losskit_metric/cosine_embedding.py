@@ -30,9 +30,9 @@ def cosine_embedding_loss(
 ) -> Tensor:
     """Functional form of :class:`CosineEmbeddingLoss`: pairs ``(input[n], other[n])`` labelled ``target[n]``."""
     v = validated(NAME, PARAMS, {"margin": margin, "reduction": reduction})
-    check_embeddings(NAME, "input", input, shape_doc="(N, D): the first member of each pair")
+    check_embeddings(NAME, "input", input, dims=(1, 2), shape_doc="(N, D): the first member of each pair, or (D,)")
     check_like(NAME, "other", other, input)
-    check_signs(NAME, target, input.shape[:1], "pair (row of input)")
+    check_signs(NAME, target, input.shape[:-1], "pair (row of input)")
     loss = F.cosine_embedding_loss(input, other, target, margin=v["margin"], reduction="none")
     return reduce(loss, v["reduction"], owner=NAME)
 
@@ -57,7 +57,7 @@ class CosineEmbeddingLoss(Loss):
 
     Shape:
         input and ``other`` ``(N, D)``; target ``(N,)`` of ±1 (integer or floating);
-        output ``(N,)`` with ``reduction='none'``, else a scalar.
+        output ``(N,)`` with ``reduction='none'``, else a scalar. One ``(D,)`` pair takes a 0-d target, as torch.
 
     Examples:
         >>> loss = CosineEmbeddingLoss(margin=0.2)

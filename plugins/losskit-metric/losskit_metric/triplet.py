@@ -13,7 +13,9 @@ from ._inputs import check_embeddings, check_like, validated
 from .reference import triplet_reference
 
 NAME = "triplet"
-MARGIN = Param("margin", 1.0, "how much farther the negative must be than the positive", ge=0.0)
+MARGIN = Param(
+    "margin", 1.0, "how much farther the negative must be than the positive (> 0, torch's requirement)", gt=0.0
+)
 SWAP = Param("swap", False, "use min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016)", type=bool)
 PARAMS = (
     MARGIN,
@@ -25,8 +27,8 @@ PARAMS = (
 
 
 def check_triplet(owner: str, input: Tensor, target: Tensor, negative: Tensor) -> None:
-    """Anchors, positives and negatives: floating ``(N, D)`` tensors of one shape."""
-    check_embeddings(owner, "input", input, shape_doc="(N, D): one anchor embedding per row")
+    """Anchors, positives and negatives: floating ``(N, D)`` (or one ``(D,)`` sample) tensors of one shape."""
+    check_embeddings(owner, "input", input, dims=(1, 2), shape_doc="(N, D): one anchor embedding per row, or (D,)")
     check_like(owner, "target", target, input, "input (the anchors)")
     check_like(owner, "negative", negative, input, "input (the anchors)")
 
@@ -65,14 +67,15 @@ class TripletLoss(Loss):
     each is a pair) and the required context ``negative=`` the negatives.
 
     Args:
-        margin: :math:`\ge 0`.
+        margin: :math:`> 0` (torch's requirement).
         p: norm degree, :math:`> 0`.
         eps: :math:`\ge 0`, added to the difference before the norm.
         swap: the distance swap of Balntas et al.
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
-        input, target and ``negative`` ``(N, D)``; output ``(N,)`` with ``reduction='none'``, else a scalar.
+        input, target and ``negative`` ``(N, D)``, or ``(D,)`` for one sample as torch;
+        output ``(N,)`` with ``reduction='none'``, else a scalar.
 
     Examples:
         >>> loss = TripletLoss(margin=0.2)

@@ -84,7 +84,8 @@ class TripletWithDistanceLoss(Loss):
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
-        input, target and ``negative`` ``(N, D)``; output ``(N,)`` with ``reduction='none'``, else a scalar.
+        input, target and ``negative`` ``(N, D)``, or ``(D,)`` for one sample as torch;
+        output ``(N,)`` with ``reduction='none'``, else a scalar.
 
     Examples:
         >>> loss = TripletWithDistanceLoss(distance="cosine", margin=0.3)

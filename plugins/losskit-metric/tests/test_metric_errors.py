@@ -16,7 +16,7 @@ x4 = torch.randn(4, 3)
     [
         ("triplet", lambda f: f(x4, torch.randn(4, 2), negative=x4), "target must have the shape of input"),
         ("triplet", lambda f: f(x4, x4, negative=x4[:3]), "negative must have the shape of input"),
-        ("triplet", lambda f: f(x4[0], x4[0], negative=x4[0]), "input must have shape (N, D)"),
+        ("triplet", lambda f: f(x4[None], x4[None], negative=x4[None]), "input must have shape (N, D)"),
         ("triplet", lambda f: f(x4.long(), x4, negative=x4), "floating-point"),
         (
             "cosine_embedding",
@@ -84,6 +84,7 @@ def test_misspelt_context_gets_did_you_mean():
         ("cosine_embedding", {"margin": 1.5}, "margin: must be >= -1 and <= 1"),
         ("multi_similarity", {"epsilon": -1.0}, "epsilon: must be >= 0"),
         ("triplet", {"p": 0}, "p: must be > 0"),
+        ("triplet", {"margin": 0.0}, "margin: must be > 0"),  # torch's triplet_margin_loss refuses 0
     ],
 )
 def test_param_errors(name, params, message):

@@ -110,3 +110,33 @@ def test_hinge_embedding(shape, margin, reduction, dtype):
 def test_empty_batch_mean_is_zero_where_torch_gives_nan(name, call):
     x = torch.zeros(0, 4)
     assert call(get_loss(name), x).item() == 0
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    "name, ours, theirs",
+    [
+        (
+            "triplet",
+            lambda loss, a, b, c: loss(a, b, negative=c),
+            lambda r, a, b, c: nn.TripletMarginLoss(reduction=r)(a, b, c),
+        ),
+        (
+            "triplet_with_distance",
+            lambda loss, a, b, c: loss(a, b, negative=c),
+            lambda r, a, b, c: nn.TripletMarginWithDistanceLoss(reduction=r)(a, b, c),
+        ),
+        (
+            "cosine_embedding",
+            lambda loss, a, b, c: loss(a, torch.tensor(-1), other=b),
+            lambda r, a, b, c: nn.CosineEmbeddingLoss(reduction=r)(a, b, torch.tensor(-1)),
+        ),
+    ],
+)
+def test_one_unbatched_sample_as_torch(name, ours, theirs, reduction):
+    """torch takes a single (D,) sample (a 0-d target for cosine_embedding) and gives a 0-d loss."""
+    a, b, c = _tensors(torch.float64, (5,), (5,), (5,))
+    used = (a, b) if name == "cosine_embedding" else (a, b, c)
+    ours_value = ours(get_loss(name, reduction=reduction), a, b, c)
+    assert ours_value.dim() == 0
+    _assert_same(ours_value, theirs(reduction, a, b, c), used, torch.float64)
