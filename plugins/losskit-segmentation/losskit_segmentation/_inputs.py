@@ -40,6 +40,11 @@ def _working(x: Tensor) -> Tensor:
     return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
+def _use_multiclass(owner: str) -> str:
+    # The Lovász losses have no mode to switch: the fix is the other Lovász loss.
+    return "use lovasz_softmax" if owner == "lovasz_hinge" else "use mode='multiclass'"
+
+
 def _check_input(owner: str, input: Tensor, mode: str) -> None:
     check_floating(owner, "input", input)
     if input.dim() < 2:
@@ -48,14 +53,15 @@ def _check_input(owner: str, input: Tensor, mode: str) -> None:
             "For a single image use input.unsqueeze(0)."
         )
     if mode == "multiclass" and input.shape[1] < 2:
+        fix = "use lovasz_hinge" if owner == "lovasz_softmax" else "use mode='binary'"
         raise LossInputError(
-            f"{owner}: mode='multiclass' needs C >= 2 classes along dim 1 (softmax over one class is always 1), "
-            f"got input {tuple(input.shape)}. For one foreground channel use mode='binary'."
+            f"{owner}: the softmax over classes (dim 1) needs C >= 2 of them, got input {tuple(input.shape)}; "
+            f"over one class it is always 1. For one foreground channel {fix}."
         )
     if mode == "binary" and input.shape[1] != 1:
         raise LossInputError(
             f"{owner}: mode='binary' expects one channel, input (N, 1, *spatial), got {tuple(input.shape)}. "
-            "For C channels use mode='multilabel' (one sigmoid each) or mode='multiclass' (softmax)."
+            f"For C channels use mode='multilabel' (one sigmoid each), or for softmax {_use_multiclass(owner)}."
         )
 
 
@@ -68,7 +74,7 @@ def _check_binary_target(owner: str, target: Tensor, ignore_index: int) -> None:
     if bool(bad.any()):
         raise LossInputError(
             f"{owner}: target must hold 0 or 1 (or ignore_index={ignore_index}) in binary and multilabel modes, "
-            f"got {target[bad][0].item():g}. For class indices use mode='multiclass'."
+            f"got {target[bad][0].item():g}. For class indices {_use_multiclass(owner)}."
         )
 
 
@@ -77,8 +83,11 @@ def _multiclass_target(owner: str, input: Tensor, target: Tensor, ignore_index: 
     if tuple(target.shape) != expected:
         hint = ""
         if target.shape == input.shape:
+            multilabel = "lovasz_hinge(mode='multilabel')" if owner == "lovasz_softmax" else "mode='multilabel'"
             hint = (" A target of the input's shape looks one-hot: pass class indices target.argmax(1), "
-                    "or use mode='multilabel'.")
+                    f"or use {multilabel}.")
+        elif target.dim() == input.dim() and target.shape[1] == 1 and tuple(target.squeeze(1).shape) == expected:
+            hint = " Drop the channel dim of the class indices: target.squeeze(1)."
         raise LossInputError(
             f"{owner}: mode='multiclass' expects one class index per pixel, target of shape {expected} for input "
             f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
@@ -98,7 +107,7 @@ def _binary_target(owner: str, input: Tensor, target: Tensor, mode: str, ignore_
         )
         raise LossInputError(
             f"{owner}: mode={mode!r} expects a {{0, 1}} target of shape {allowed}, got {tuple(target.shape)}. "
-            "For class indices (N, *spatial) use mode='multiclass'."
+            f"For class indices (N, *spatial) {_use_multiclass(owner)}."
         )
     _check_binary_target(owner, target, ignore_index)
     valid = target != ignore_index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,12 @@ from losskit import Param
 from losskit.params import validate_params
 
 MODES = ("multiclass", "binary", "multilabel")
+
+
+def finite(value: float) -> str | None:
+    """``Param.check`` for the real-valued parameters: inf would make the loss nan or a constant."""
+    return None if math.isfinite(value) else "must be finite"
+
 
 MODE = Param(
     "mode",
@@ -29,6 +36,7 @@ SMOOTH = Param(
     "added to the numerator and the denominator of each class's overlap ratio; keeps a class absent from the "
     "target defined (its loss tends to 0 when it is not predicted) and its gradient bounded",
     ge=0.0,
+    check=finite,
 )
 EPS = Param(
     "eps",
@@ -36,6 +44,7 @@ EPS = Param(
     "numerical guard: lower bound of each denominator (focal_tversky: also the distance 1 - TI below which no "
     "gradient flows)",
     gt=0.0,
+    check=finite,
 )
 PER_IMAGE = Param(
     "per_image",

@@ -10,7 +10,7 @@ from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
 from ._overlap import reduce_classes
-from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, validated
+from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, finite, validated
 from .reference import focal_tversky_reference
 from .tversky import ALPHA, BETA, tversky_index
 
@@ -20,6 +20,7 @@ GAMMA = Param(
     "focal parameter: the loss is (1 - TI)^(1/gamma); the paper uses gamma in [1, 3] (4/3 in its experiments), "
     "gamma = 1 is the Tversky loss",
     gt=0.0,
+    check=finite,
 )
 PARAMS = (MODE, FROM_LOGITS, ALPHA, BETA, GAMMA, SMOOTH, EPS, PER_IMAGE, IGNORE_INDEX, reduction_param())
 

@@ -63,7 +63,10 @@ class GeneralizedDiceLoss(Loss):
     classes: with ``smooth=0`` this is exactly Sudre et al.'s ratio (invariant to the weights' scale) and
     it keeps ``smooth`` and ``eps`` meaningful whatever the image size. A class absent from the target has
     an infinite weight in the paper; here it takes the largest weight among the present classes (as MONAI
-    does), so predicting it is still penalised. With no class present (every pixel ignored) the loss is 0.
+    does), so predicting it is still penalised. With no class present (every pixel ignored, or an empty mask
+    in ``'binary'``/``'multilabel'`` mode) the loss is 0, whatever is predicted. In ``'binary'`` mode the one
+    channel is the only class, so this is the foreground Dice loss; Sudre et al.'s two-class form (background
+    and foreground, each weighted) is ``mode='multiclass'`` with two logits per pixel.
 
     Args:
         mode: ``'multiclass'`` | ``'binary'`` | ``'multilabel'``.

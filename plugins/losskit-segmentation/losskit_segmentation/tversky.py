@@ -10,11 +10,13 @@ from losskit.reduction import Reduction
 from ._examples import class_index_masks
 from ._inputs import probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, validated
+from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, finite, validated
 from .reference import tversky_reference
 
-ALPHA = Param("alpha", 0.3, "weight of the false positives, sum p (1 - g) (Salehi et al.'s alpha)", ge=0.0)
-BETA = Param("beta", 0.7, "weight of the false negatives, sum (1 - p) g (Salehi et al.'s beta)", ge=0.0)
+ALPHA = Param("alpha", 0.3, "weight of the false positives, sum p (1 - g) (Salehi et al.'s alpha)", ge=0.0,
+              check=finite)
+BETA = Param("beta", 0.7, "weight of the false negatives, sum (1 - p) g (Salehi et al.'s beta)", ge=0.0,
+             check=finite)
 PARAMS = (MODE, FROM_LOGITS, ALPHA, BETA, SMOOTH, EPS, PER_IMAGE, IGNORE_INDEX, reduction_param())
 
 

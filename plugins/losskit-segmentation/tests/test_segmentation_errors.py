@@ -23,7 +23,7 @@ REGION = ["dice", "generalized_dice", "jaccard", "tversky", "focal_tversky"]
         (LOGITS, torch.full((2, 4, 4), -1), r"\[0, 3\)"),
         (LOGITS, INDICES[:, :3], r"shape \(2, 4, 4\)"),
         (LOGITS, torch.zeros(2, 3, 4, 4, dtype=torch.long), "argmax"),
-        (LOGITS[:, :1], INDICES.clamp(max=0), "mode='binary'"),
+        (LOGITS[:, :1], INDICES.clamp(max=0), "For one foreground channel use (mode='binary'|lovasz_hinge)"),
         (torch.randn(4), INDICES, r"\(N, C, \*spatial\)"),
         (LOGITS.long(), INDICES, "floating-point"),
     ],
@@ -79,3 +79,35 @@ def test_functional_forms_validate_their_params():
         dice_loss(LOGITS, INDICES, mode="bogus")
     with pytest.raises(InvalidParamError, match="reduction"):
         lovasz_hinge_loss(LOGITS[:, :1], INDICES.clamp(max=1), reduction="avg")
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [("dice", "smooth"), ("jaccard", "eps"), ("tversky", "alpha"), ("tversky", "beta"),
+     ("focal_tversky", "gamma"), ("generalized_dice", "smooth")],
+)
+def test_infinite_params_are_refused(name, param):
+    # smooth=inf or alpha=inf made the loss nan; eps=inf or gamma=inf a constant with no gradient.
+    with pytest.raises(InvalidParamError, match=f"{param}: must be finite, got inf"):
+        get_loss(name, **{param: float("inf")})
+
+
+def test_multiclass_target_with_a_channel_dim_says_squeeze():
+    with pytest.raises(LossInputError, match=r"target.squeeze\(1\)"):
+        get_loss("dice")(LOGITS, INDICES.unsqueeze(1))
+
+
+def test_lovasz_errors_point_to_the_other_lovasz_loss():
+    # lovasz_softmax has no mode and lovasz_hinge no 'multiclass' mode: the fix is the other loss.
+    with pytest.raises(LossInputError, match="use lovasz_hinge") as info:
+        get_loss("lovasz_softmax")(LOGITS[:, :1], INDICES.clamp(max=0))
+    assert "use mode=" not in str(info.value)
+    for target in (INDICES, torch.full((2, 1, 4, 4), 2)):
+        with pytest.raises(LossInputError, match="use lovasz_softmax") as info:
+            get_loss("lovasz_hinge")(LOGITS[:, :1], target)
+        assert "mode='multiclass'" not in str(info.value)
+    with pytest.raises(LossInputError, match="lovasz_softmax") as info:
+        get_loss("lovasz_hinge")(LOGITS, INDICES)
+    assert "mode='multiclass'" not in str(info.value)
+    with pytest.raises(LossInputError, match=r"lovasz_hinge\(mode='multilabel'\)"):
+        get_loss("lovasz_softmax")(LOGITS, torch.zeros(2, 3, 4, 4, dtype=torch.long))
