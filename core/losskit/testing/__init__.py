@@ -52,6 +52,7 @@ _LAZY = {
     "check_loss": ".runner",
     "parametrize_with_checks": ".parametrize",
     "plugin_specs": "._subject",
+    "run_in_processes": ".distributed",
 }
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "check_loss",
     "parametrize_with_checks",
     "plugin_specs",
+    "run_in_processes",
 ]
 
 
@@ -82,5 +84,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from ._subject import CheckSkipped, ConformanceError, RegisteredSpec, plugin_specs
     from .checks import CHECKS
+    from .distributed import run_in_processes
     from .parametrize import parametrize_with_checks
     from .runner import CheckResult, check_loss

@@ -10,16 +10,12 @@ single-process gradient of its rows, and averaging parameter gradients over rank
 
 from __future__ import annotations
 
-import datetime
-import socket
-import time
-
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from losskit import get_loss
+from losskit.testing import run_in_processes
 
 WORLD = 3
 SIZES = (4, 0, 3)  # unequal, and one rank with an empty batch
@@ -56,48 +52,21 @@ def run(case, reduction, features, labels, weight):
     return value.detach(), w.grad, embeddings.grad
 
 
-def worker(rank, port, out_dir):
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=WORLD,
-        timeout=datetime.timedelta(seconds=30),
-    )
-    try:
-        features, labels, weight = global_batch()
-        lo, hi = sum(SIZES[:rank]), sum(SIZES[: rank + 1])
-        results = {}
-        for case in CASES:
-            for reduction in REDUCTIONS:
-                value, w_grad, grad = run(case, reduction, features[lo:hi], labels[lo:hi], weight)
-                dist.all_reduce(w_grad)  # what DDP does with parameter gradients: average over ranks
-                results[case[0], case[2], reduction] = (value, w_grad / WORLD, grad)
-        torch.save(results, f"{out_dir}/rank{rank}.pt")
-    finally:
-        dist.destroy_process_group()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def worker(rank):
+    features, labels, weight = global_batch()
+    lo, hi = sum(SIZES[:rank]), sum(SIZES[: rank + 1])
+    results = {}
+    for case in CASES:
+        for reduction in REDUCTIONS:
+            value, w_grad, grad = run(case, reduction, features[lo:hi], labels[lo:hi], weight)
+            dist.all_reduce(w_grad)  # what DDP does with parameter gradients: average over ranks
+            results[case[0], case[2], reduction] = (value, w_grad / WORLD, grad)
+    return results
 
 
 @pytest.fixture(scope="module")
-def per_rank(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("metric_ranks")
-    procs = mp.start_processes(worker, args=(free_port(), str(out_dir)), nprocs=WORLD, join=False, start_method="spawn")
-    deadline = time.monotonic() + 60
-    try:
-        while not procs.join(timeout=1):  # raises with a worker's traceback if one fails
-            if time.monotonic() > deadline:
-                pytest.fail("the distributed workers did not finish within 60 s")
-    finally:
-        for p in procs.processes:
-            if p.is_alive():
-                p.kill()
-    return [torch.load(out_dir / f"rank{rank}.pt") for rank in range(WORLD)]
+def per_rank():
+    return run_in_processes(worker, WORLD)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
