@@ -12,6 +12,7 @@ from losskit.inputs import check_floating, check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from ._examples import paired_values
+from ._params import finite
 from .reference import barron_reference
 
 
@@ -94,7 +95,7 @@ class BarronLoss(Loss):
     loss_name = "barron"
     params = (
         Param("alpha", 1.0, "shape: 2 is L2, 1 pseudo-Huber, 0 Cauchy, -2 Geman-McClure, -inf Welsch"),
-        Param("scale", 1.0, "residual scale c of the quadratic bowl around 0", gt=0),
+        Param("scale", 1.0, "residual scale c of the quadratic bowl around 0", gt=0, check=finite),
         reduction_param(),
     )
 

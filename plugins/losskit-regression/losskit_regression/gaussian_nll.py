@@ -14,6 +14,7 @@ from losskit.inputs import check_floating, check_same_shape, check_values_in
 from losskit.reduction import Reduction, reduce
 
 from ._examples import values_with_variance
+from ._params import finite
 from .reference import gaussian_nll_reference
 
 
@@ -31,7 +32,8 @@ def _variance_like(input: Tensor, var: Tensor | float) -> Tensor:
         return var
     raise LossInputError(
         f"gaussian_nll: var must have the input shape {tuple(input.shape)}, that shape without its last "
-        f"dimension, or that shape with one dimension of size 1, got {tuple(var.shape)}."
+        f"dimension, or that shape with one dimension of size 1, got {tuple(var.shape)}. Reshape var, "
+        "or pass a float for one variance shared by every element."
     )
 
 
@@ -93,7 +95,7 @@ class GaussianNLLLoss(Loss):
     loss_name = "gaussian_nll"
     params = (
         Param("full", False, "add the constant log(2 pi) / 2", type=bool),
-        Param("eps", 1e-6, "lower clamp of the variance, for stability", gt=0),
+        Param("eps", 1e-6, "lower clamp of the variance, for stability", gt=0, check=finite),
         reduction_param(),
     )
 

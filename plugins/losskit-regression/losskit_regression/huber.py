@@ -10,6 +10,7 @@ from losskit.inputs import check_floating, check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from ._examples import paired_values
+from ._params import finite
 from .reference import huber_reference
 
 
@@ -60,7 +61,7 @@ class HuberLoss(Loss):
 
     loss_name = "huber"
     params = (
-        Param("delta", 1.0, "residual at which the loss turns from quadratic to linear", gt=0),
+        Param("delta", 1.0, "residual at which the loss turns from quadratic to linear", gt=0, check=finite),
         reduction_param(),
     )
 

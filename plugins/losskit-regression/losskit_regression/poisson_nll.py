@@ -12,6 +12,7 @@ from losskit.inputs import check_floating, check_same_shape, check_values_in
 from losskit.reduction import Reduction, reduce
 
 from ._examples import poisson_counts
+from ._params import finite
 from .reference import poisson_nll_reference
 
 
@@ -39,8 +40,9 @@ def poisson_nll_loss(
         loss = input - target * torch.log(input + eps)
     if full:
         # Stirling's approximation of log(target!), zero for target <= 1 as in torch. Targets are
-        # clamped to 1 there so that target * log(target) is never 0 * -inf (a nan gradient).
-        safe = target.clamp(min=1)
+        # clamped to 1 there so that target * log(target) is never 0 * -inf (a nan gradient), and
+        # cast to the loss's dtype: the log of integer counts would otherwise be float32.
+        safe = target.clamp(min=1).to(loss.dtype)
         stirling = safe * torch.log(safe) - safe + 0.5 * torch.log(2 * math.pi * safe)
         loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
     return reduce(loss, reduction, weight=weight, owner="poisson_nll")
@@ -87,7 +89,7 @@ class PoissonNLLLoss(Loss):
     params = (
         Param("log_input", True, "the input is the log-rate (True) or the rate (False)", type=bool),
         Param("full", False, "add Stirling's approximation of log(target!)", type=bool),
-        Param("eps", 1e-8, "added to the rate under the log when log_input=False", ge=0),
+        Param("eps", 1e-8, "added to the rate under the log when log_input=False", ge=0, check=finite),
         reduction_param(),
     )
 

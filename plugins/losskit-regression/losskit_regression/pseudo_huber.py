@@ -10,6 +10,7 @@ from losskit.inputs import check_floating, check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from ._examples import paired_values
+from ._params import finite
 from .reference import pseudo_huber_reference
 
 
@@ -63,7 +64,7 @@ class PseudoHuberLoss(Loss):
 
     loss_name = "pseudo_huber"
     params = (
-        Param("delta", 1.0, "residual scale at which the loss turns from quadratic to linear", gt=0),
+        Param("delta", 1.0, "residual scale at which the loss turns from quadratic to linear", gt=0, check=finite),
         reduction_param(),
     )
 

@@ -10,6 +10,7 @@ from losskit.inputs import check_floating, check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from ._examples import paired_values
+from ._params import finite
 from .reference import smooth_l1_reference
 
 
@@ -62,7 +63,7 @@ class SmoothL1Loss(Loss):
 
     loss_name = "smooth_l1"
     params = (
-        Param("beta", 1.0, "residual at which the loss turns from quadratic to linear; 0 gives L1", ge=0),
+        Param("beta", 1.0, "residual at which the loss turns from quadratic to linear; 0 gives L1", ge=0, check=finite),
         reduction_param(),
     )
 

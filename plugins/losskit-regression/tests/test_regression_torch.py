@@ -85,3 +85,12 @@ def test_gaussian_gradient_passes_through_the_variance_clamp_like_torch():
     SPEC["gaussian_nll"].factory(eps=1e-2)(input, target, var=ours_var).backward()
     nn.GaussianNLLLoss(eps=1e-2)(input, target, theirs_var).backward()
     torch.testing.assert_close(ours_var.grad, theirs_var.grad)
+
+
+def test_poisson_stirling_term_keeps_float64_with_integer_counts():
+    # Counts often come as torch.long; log(long) is float32 in torch, which would round a float64 loss.
+    generator = torch.Generator().manual_seed(4)
+    input = torch.randn(8, 3, generator=generator, dtype=torch.float64)
+    counts = torch.poisson(torch.full((8, 3), 30.0, dtype=torch.float64), generator=generator)
+    loss = SPEC["poisson_nll"].factory(full=True, reduction="none")
+    torch.testing.assert_close(loss(input, counts.long()), loss(input, counts), rtol=1e-13, atol=0)

@@ -12,6 +12,16 @@ from losskit_regression.plugin import SPECS
 
 SPEC = {spec.name: spec for spec in SPECS}
 
+# Scales and thresholds that the bounds alone would let be inf: the loss would be 0, constant or non-finite.
+FINITE_PARAMS = [
+    ("huber", "delta"),
+    ("smooth_l1", "beta"),
+    ("pseudo_huber", "delta"),
+    ("barron", "scale"),
+    ("poisson_nll", "eps"),
+    ("gaussian_nll", "eps"),
+]
+
 BAD_PARAMS = [
     ("huber", "delta", 0.0),
     ("huber", "delta", -1.0),
@@ -29,6 +39,7 @@ BAD_PARAMS = [
     ("pseudo_huber", "delta", -2.0),
     ("barron", "scale", 0.0),
     ("barron", "alpha", math.nan),
+    *[(name, param, math.inf) for name, param in FINITE_PARAMS],
     *[(name, "reduction", "avg") for name in sorted(SPEC)],
 ]
 
@@ -38,6 +49,17 @@ def test_invalid_param_names_the_param(name, param, value):
     with pytest.raises(InvalidParamError, match=param) as error:
         SPEC[name].factory(**{param: value})
     assert error.value.param == param
+
+
+@pytest.mark.parametrize(("name", "param"), FINITE_PARAMS)
+def test_infinite_scale_is_refused(name, param):
+    with pytest.raises(InvalidParamError, match=f"{name}: {param}: must be finite, got inf"):
+        Registry().get_loss(name, **{param: math.inf})
+
+
+def test_barron_alpha_may_be_infinite():
+    for alpha in (math.inf, -math.inf):
+        assert SPEC["barron"].factory(alpha=alpha).alpha == alpha
 
 
 def test_invalid_param_through_the_registry():
@@ -108,7 +130,7 @@ def test_gaussian_requires_var():
     [
         (torch.tensor([1.0, -0.1, 1.0, 1.0]), "var must lie in"),
         (-1.0, "var must lie in"),
-        (torch.ones(3), "var must have the input shape"),
+        (torch.ones(3), "var must have the input shape .*Reshape var"),
         (torch.ones(4, 4), "var must have the input shape"),
         (torch.ones(4, dtype=torch.long), "floating-point"),
         ("1", "torch.Tensor"),
