@@ -15,9 +15,12 @@ from .registry import Registry
 def _list(args: argparse.Namespace) -> int:
     registry = default_registry()
     if args.plugins:
+        if args.family:
+            raise SystemExit("losskit list: --plugins lists plugins, not losses; --family does not apply to it.")
+        print(f"{'plugin':<20} {'status':<8} {'distribution':<32} losses")
         for info in registry.list_plugins():
             dist = f"{info.distribution} {info.version}" if info.distribution else "-"
-            line = f"{info.name:<20} {info.status:<8} {dist:<32} {len(info.losses)} losses"
+            line = f"{info.name:<20} {info.status:<8} {dist:<32} {len(info.losses)}"
             if info.error is not None:
                 line += f"\n{'':<20} error: {type(info.error).__name__}: {info.error}"
             print(line)
@@ -35,14 +38,24 @@ def _list(args: argparse.Namespace) -> int:
 def _catalogue(registry: Registry, family: str | None) -> str:
     """The loss catalogue as Markdown: one table per family, what docs/catalogue.md holds."""
     lines = []
+    registry.list_losses(family=family)  # an unknown family is an error, not an empty catalogue
     for fam in registry.families():
         if family is not None and normalize(fam) != normalize(family):
             continue
-        lines += [f"## {fam}", "", "| name | aliases | parameters | summary | source | plugin |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"## {fam}",
+            "",
+            "| name | aliases | parameters | context | summary | source | plugin |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name in registry.list_losses(family=fam):
             spec = registry.get_spec(name)
             params = ", ".join(f"`{p.name}={p.default!r}`" for p in spec.params or () if p.name != "reduction")
-            cells = [f"`{name}`", ", ".join(spec.aliases), params, spec.summary, spec.source,
+            keys = spec.context_keys
+            context = ", ".join(
+                f"`{k}`" + (" (required)" if k in keys.required else "") for k in sorted(keys.accepted)
+            ) if keys else ""
+            cells = [f"`{name}`", ", ".join(spec.aliases), params, context, spec.summary, spec.source,
                      registry.provider(name).distribution or ""]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         lines.append("")
@@ -65,8 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="list the installed losses (or plugins)")
     p.add_argument("--family", help="only this family")
-    p.add_argument("--plugins", action="store_true", help="list plugins with status and version")
-    p.add_argument("--markdown", action="store_true", help="print the catalogue as Markdown tables")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--plugins", action="store_true", help="list plugins with status and version (not by family)")
+    what.add_argument("--markdown", action="store_true", help="print the catalogue as Markdown tables")
     p.set_defaults(run=_list)
     p = sub.add_parser("describe", help="show a loss's parameters, input contract and source")
     p.add_argument("name")

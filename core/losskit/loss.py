@@ -109,9 +109,12 @@ class Loss(nn.Module):
         if unknown:
             key = sorted(unknown)[0]
             accepted = ", ".join(sorted(keys.accepted)) or "none"
+            hint = ""
+            if key == "weight":
+                hint = f" Class weights, where the loss has them, are parameters: see `losskit describe {self._config_name}`."
             raise ContextError(
                 f"{self._config_name} got an unexpected context keyword {key!r}"
-                f"{did_you_mean(key, keys.accepted) or '.'} It accepts: {accepted}."
+                f"{did_you_mean(key, keys.accepted) or '.'} It accepts: {accepted}.{hint}"
             )
         missing = keys.required - context.keys()
         if missing:

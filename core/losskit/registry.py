@@ -19,7 +19,7 @@ import importlib_metadata
 
 from . import hooks
 from ._naming import did_you_mean, normalize
-from ._plugins import ENV_BLOCK, ENV_PREFER, PluginInfo, PluginSettings
+from ._plugins import ENV_ALLOW, ENV_BLOCK, ENV_PREFER, PluginInfo, PluginSettings
 from .errors import (
     AmbiguousLossError,
     PluginConflictWarning,
@@ -111,7 +111,20 @@ class Registry:
                 self._clear()
                 raise
             self._warn_conflicts(self._index)
+            if self._discover:  # plugins registered later by hand may still satisfy a preference
+                self._warn_unmet_preferences()
             self._loaded = True
+
+    def _warn_unmet_preferences(self) -> None:
+        for key, plugin in sorted(self._settings.prefer.items()):
+            if plugin not in self._by_plugin:
+                problem = f"no active plugin named {plugin!r} (active: {', '.join(sorted(self._by_plugin))})"
+            elif key not in self._by_plugin[plugin]:
+                problem = f"plugin {plugin!r} provides no loss named {key!r}"
+            else:
+                continue
+            _warn(f"{ENV_PREFER} / Registry(prefer=) asks for {key}={plugin}, but there is {problem}; "
+                  "the preference has no effect.", PluginConflictWarning)
 
     def _load_entry_points(self) -> None:
         for ep in importlib_metadata.entry_points(group=self._group):
@@ -300,6 +313,12 @@ class Registry:
             "  `losskit list` shows every installed loss; loss families install separately, "
             "e.g. `pip install losskit-classification`."
         )
+        blocked = [i.label for i in self._plugins.values() if i.status == "blocked"]
+        if blocked:
+            message += (
+                f"\n  These plugins are blocked by {ENV_ALLOW} / {ENV_BLOCK} (or Registry(allow=, block=)) "
+                f"and may provide it: {', '.join(blocked)}."
+            )
         failed = [i for i in self._plugins.values() if i.status == "failed"]
         if failed:
             message += "\n  These plugins failed to load and may provide it: " + ", ".join(
@@ -332,8 +351,13 @@ class Registry:
         return loss
 
     def list_losses(self, family: str | None = None) -> list[str]:
-        """Sorted names of the registered losses; clashing names are listed qualified."""
+        """Sorted names of the registered losses (of one family); clashing names are listed qualified."""
         self._ensure_loaded()
+        if family is not None and normalize(family) not in map(normalize, self.families()):
+            raise UnknownLossError(
+                f"no loss family named {family!r}{did_you_mean(normalize(family), self.families()) or '.'} "
+                f"Installed families: {', '.join(self.families()) or 'none'}."
+            )
         names = set()
         for plugin, own in self._by_plugin.items():
             for spec in own.values():
@@ -370,6 +394,10 @@ class Registry:
         lines.append("  parameters:")
         for p in spec.params or ():
             lines.append(f"    {p.name} = {p.default!r}  ({p.expected()}): {p.doc}")
+        keys = spec.context_keys
+        if keys is not None and keys.accepted:
+            described = (f"{k} (required)" if k in keys.required else k for k in sorted(keys.accepted))
+            lines.append(f"  context keywords: {', '.join(described)}")
         c = spec.contract
         lines += [
             f"  input: {c.input} {c.input_shape}; target: {c.target} {c.target_shape}",

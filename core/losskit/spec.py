@@ -11,7 +11,7 @@ from torch import Tensor
 
 from ._naming import is_valid_name, normalize
 from .errors import SpecError
-from .loss import Loss
+from .loss import ContextKeys, Loss, _context_keys_of
 from .params import Param
 
 __all__ = [
@@ -153,6 +153,13 @@ class LossSpec:
         object.__setattr__(self, "tags", frozenset(self.tags))
         object.__setattr__(self, "aliases", tuple(normalize(a) for a in self.aliases))
         object.__setattr__(self, "name", normalize(self.name))
+
+    @property
+    def context_keys(self) -> ContextKeys | None:
+        """The context keywords the loss takes, read from its class's ``forward``; ``None`` for a factory function."""
+        if isinstance(self.factory, type) and issubclass(self.factory, Loss):
+            return _context_keys_of(self.factory.forward)
+        return None
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -35,3 +35,15 @@ def test_list_plugins_and_describe(cli_registry, capsys):
 def test_errors_are_one_line_and_exit_2(cli_registry, capsys):
     assert losskit.cli.main(["describe", "scaled_ab"]) == 2
     assert "losskit: UnknownLossError: no loss named 'scaled_ab'; did you mean 'scaled_abs'?" in capsys.readouterr().err
+
+
+def test_list_plugins_has_a_header_and_refuses_family(cli_registry, capsys):
+    assert losskit.cli.main(["list", "--plugins"]) == 0
+    assert capsys.readouterr().out.split()[:4] == ["plugin", "status", "distribution", "losses"]
+    with pytest.raises(SystemExit, match="--family does not apply"):
+        losskit.cli.main(["list", "--plugins", "--family", "robust"])
+
+
+def test_unknown_family_is_an_error(cli_registry, capsys):
+    assert losskit.cli.main(["list", "--family", "robst"]) == 2
+    assert "no loss family named 'robst'; did you mean 'Robust'?" in capsys.readouterr().err

@@ -83,3 +83,19 @@ def test_inputs_are_not_mutated():
     ScaledAbsLoss()(x, y)
     assert torch.equal(x, before[0]) and torch.equal(y, before[1])
     assert (x._version, y._version) == before[2:]
+
+
+def test_weight_given_to_a_loss_without_it_points_to_parameters():
+    class NoWeight(Loss):
+        r"""Fixture. :math:`\ell = x`"""
+
+        loss_name = "no_weight"
+
+        def __init__(self, *, reduction: str = "mean") -> None:
+            super().__init__(reduction=reduction)
+
+        def forward(self, input: Tensor, target: Tensor) -> Tensor:
+            return reduce(input, self.reduction)
+
+    with pytest.raises(ContextError, match=r"It accepts: none. Class weights, where the loss has them, are parameters"):
+        NoWeight()(torch.ones(2), torch.ones(2), weight=torch.ones(2))

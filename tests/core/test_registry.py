@@ -293,3 +293,20 @@ def test_an_undecorated_hook_is_still_a_hook_and_a_misspelled_one_is_caught(regi
     typo.losskit_register_loss = lambda register: register(spec("other"))
     with pytest.warns(PluginLoadWarning, match="losskit_register_loss"):
         assert registry.register_plugin(typo, "typo").status == "failed"
+
+
+def test_describe_lists_context_keywords(registry):
+    registry.register(spec())
+    assert "  context keywords: weight\n" in registry.describe("scaled_abs") + "\n"
+
+
+def test_unknown_family_suggests_the_close_one(registry):
+    registry.register(spec(family="regression"))
+    with pytest.raises(UnknownLossError, match=r"no loss family named 'regresion'; did you mean 'regression'\?"):
+        registry.list_losses(family="regresion")
+
+
+def test_a_preference_for_a_missing_plugin_warns():
+    registry = Registry(discover=True, builtins=True, strict=False, prefer={"l2_penalty": "nobody"})
+    with pytest.warns(PluginConflictWarning, match=r"asks for l2_penalty=nobody, but there is no active plugin named 'nobody'"):
+        registry.list_losses()

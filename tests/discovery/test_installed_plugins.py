@@ -110,6 +110,12 @@ def test_a_blocked_plugin_is_never_imported():
     )
 
 
+def test_an_unknown_name_mentions_blocked_plugins():
+    registry = Registry(block=["blocked"], strict=False)
+    with pytest.raises(UnknownLossError, match=r"blocked by LOSSKIT_PLUGINS / LOSSKIT_DISABLE_PLUGINS .* 'blocked' \(losskit-fixture-blocked 0.0.1\)"):
+        registry.get_loss("only_the_blocked_plugin_has_it")
+
+
 def test_blocklist_and_allowlist_from_environment():
     _run(
         "import sys, losskit\n"

@@ -1,6 +1,6 @@
 """The losskit conformance suite: the checks every loss, ours and third parties', must pass.
 
-Run it on your plugin's losses with one test file (``tests/test_conformance.py``)::
+Run it on your plugin's losses with one test file (``tests/test_<family>_conformance.py``)::
 
     from losskit.testing import parametrize_with_checks, plugin_specs
 
