@@ -110,3 +110,21 @@ def test_full_logits_never_exist_in_forward_or_backward() -> None:
         )
         value.backward()
     assert mode.largest <= chunk_size * 300 < 64 * 300
+
+
+@pytest.mark.skipif(not hasattr(torch.nn, "LinearCrossEntropyLoss"), reason="torch has no nn.LinearCrossEntropyLoss")
+@pytest.mark.parametrize("reduction", ("none", "sum", "mean"))
+def test_matches_torch_linear_cross_entropy_module(reduction) -> None:
+    hidden, _, _, target = _problem(torch.float64, n=40, h=8, v=50)
+    module = torch.nn.LinearCrossEntropyLoss(8, 50, bias=True, dtype=torch.float64, reduction=reduction,
+                                             ignore_index=-100, label_smoothing=0.1)
+    weight, bias = (p.detach().clone().requires_grad_() for p in (module.linear.weight, module.linear.bias))
+    theirs = module(hidden, target)
+    ours = get_loss("linear_cross_entropy", chunk_size=16, label_smoothing=0.1, reduction=reduction)(
+        hidden, target, classifier_weight=weight, classifier_bias=bias
+    )
+    torch.testing.assert_close(ours, theirs)
+    ours_grads = torch.autograd.grad(ours.sum(), (hidden, weight, bias))
+    theirs_grads = torch.autograd.grad(theirs.sum(), (hidden, module.linear.weight, module.linear.bias))
+    for got, expected in zip(ours_grads, theirs_grads):
+        torch.testing.assert_close(got, expected)
