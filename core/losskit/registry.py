@@ -12,7 +12,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import importlib_metadata
@@ -409,9 +409,9 @@ class Registry:
         return "\n".join(lines)
 
     def list_plugins(self) -> list[PluginInfo]:
-        """Every plugin seen: active, blocked or failed, with its distribution, version and losses."""
+        """Every plugin seen: active, blocked or failed, with its distribution, version and losses (copies)."""
         self._ensure_loaded()
-        return [self._plugins[k] for k in sorted(self._plugins)]
+        return [replace(self._plugins[k], losses=list(self._plugins[k].losses)) for k in sorted(self._plugins)]
 
     def conflicts(self) -> dict[str, list[str]]:
         """``{name: [plugins]}`` for every name provided by more than one plugin."""

@@ -310,3 +310,11 @@ def test_a_preference_for_a_missing_plugin_warns():
     registry = Registry(discover=True, builtins=True, strict=False, prefer={"l2_penalty": "nobody"})
     with pytest.warns(PluginConflictWarning, match=r"asks for l2_penalty=nobody, but there is no active plugin named 'nobody'"):
         registry.list_losses()
+
+
+def test_list_plugins_gives_copies(registry):
+    registry.register(spec())
+    registry.list_plugins()[0].losses.append("tampered")
+    registry.list_plugins()[0].status = "failed"
+    [info] = registry.list_plugins()
+    assert info.losses == ["scaled_abs"] and info.status == "active"

@@ -149,3 +149,14 @@ def test_linear_cross_entropy_checks_the_classifier() -> None:
         loss(torch.randn(4, 3), Y, classifier_weight=torch.randn(5, 3), classifier_bias=torch.randn(4))
     with pytest.raises(LossInputError, match=r"class indices must be in \[0, 5\)"):
         loss(torch.randn(4, 3), Y + 3, classifier_weight=torch.randn(5, 3))
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll", "multi_margin"])
+def test_any_integer_target_dtype_works_like_long(name):
+    x = torch.randn(4, 3, dtype=torch.float64)
+    if name == "nll":
+        x = x.log_softmax(1)
+    target = torch.tensor([0, 1, 2, 0])
+    loss = get_loss(name, reduction="none")
+    for dtype in (torch.int32, torch.int16, torch.uint8):
+        torch.testing.assert_close(loss(x, target.to(dtype)), loss(x, target))

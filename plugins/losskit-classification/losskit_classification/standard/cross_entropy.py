@@ -49,6 +49,7 @@ def cross_entropy_loss(
         denominator = None
     else:
         check_class_target(owner, input, target, ignore_index=ignore_index)
+        target = target.long()  # any integer dtype passed the check; torch's kernel takes int64 (a no-op for it)
         denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
     loss = F.cross_entropy(
         input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"

@@ -31,7 +31,7 @@ def multi_margin_loss(
     # torch has no half-precision CPU kernel: compute those in float32
     work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
     weights = weights.to(work.dtype) if weights is not None else None
-    loss = F.multi_margin_loss(work, target, p=p, margin=margin, weight=weights, reduction="none")
+    loss = F.multi_margin_loss(work, target.long(), p=p, margin=margin, weight=weights, reduction="none")
     return reduce(loss.to(input.dtype), reduction, owner="multi_margin")
 
 

@@ -24,7 +24,7 @@ def nll_loss(
     """Functional form of :class:`NLLLoss`."""
     check_class_target("nll", input, target, ignore_index=ignore_index)
     weights = class_weight_tensor("nll", class_weights, input)
-    loss = F.nll_loss(input, target, weight=weights, ignore_index=ignore_index, reduction="none")
+    loss = F.nll_loss(input, target.long(), weight=weights, ignore_index=ignore_index, reduction="none")
     return reduce_over("nll", loss, reduction, kept_weights(target, ignore_index, weights, input.dtype).sum())
 
 
