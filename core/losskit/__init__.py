@@ -49,6 +49,8 @@ _LAZY = {
     "LossOutput": ".loss",
     "MultiTask": ".multitask",
     "Param": ".params",
+    "ignore_index_param": ".params",
+    "param": ".params",
     "reduction_param": ".params",
     "Registry": ".registry",
     "Example": ".spec",
@@ -100,7 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .hooks import hookimpl
     from .loss import ContextKeys, Loss, LossOutput
     from .multitask import MultiTask
-    from .params import Param, reduction_param
+    from .params import Param, ignore_index_param, param, reduction_param
     from .registry import Registry
     from .schema import config_schema
     from .spec import Example, Identity, InputContract, LossSpec
@@ -137,8 +139,10 @@ __all__ = [
     "get_loss",
     "get_spec",
     "hookimpl",
+    "ignore_index_param",
     "list_losses",
     "list_plugins",
+    "param",
     "reduction_param",
     "reset_default_registry",
 ]

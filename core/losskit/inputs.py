@@ -19,6 +19,7 @@ __all__ = [
     "check_ndim",
     "check_same_shape",
     "check_tensor",
+    "check_value_set",
     "check_values_in",
 ]
 
@@ -42,9 +43,9 @@ def check_floating(owner: str, what: str, x: Any) -> Tensor:
     return x
 
 
-def check_same_shape(owner: str, input: Tensor, target: Tensor) -> None:
-    """Refuse silent broadcasting between input and target (torch only warns)."""
-    check_tensor(owner, "input", input)
+def check_same_shape(owner: str, input: Tensor, target: Tensor, *, floating: bool = False) -> None:
+    """Refuse silent broadcasting between input and target (torch only warns); ``floating``: input too."""
+    check_floating(owner, "input", input) if floating else check_tensor(owner, "input", input)
     check_tensor(owner, "target", target)
     if input.shape != target.shape:
         raise LossInputError(
@@ -90,3 +91,15 @@ def check_values_in(owner: str, what: str, x: Tensor, low: float, high: float, h
     if not bool(((x >= low) & (x <= high)).all()):
         bad = x[~((x >= low) & (x <= high))][0].item()
         raise LossInputError(f"{owner}: {what} must lie in [{low:g}, {high:g}], got {bad:g}. {hint}".rstrip())
+
+
+def check_value_set(owner: str, what: str, x: Tensor, allowed: tuple[float, ...], hint: str = "") -> None:
+    """Every value of ``x`` is one of ``allowed`` (``(0, 1)`` for binary targets, ``(-1, 1)`` for signs)."""
+    if _compiling() or x.numel() == 0:
+        return
+    bad = torch.ones_like(x, dtype=torch.bool)
+    for value in allowed:
+        bad &= x != value
+    if bool(bad.any()):
+        shown = " or ".join(f"{v:+g}" if min(allowed) < 0 else f"{v:g}" for v in allowed)
+        raise LossInputError(f"{owner}: {what} must hold {shown}, got {x[bad][0].item():g}. {hint}".rstrip())

@@ -1,37 +1,52 @@
 """The loss protocol: :class:`Loss`, an ``nn.Module`` called as ``loss(input, target, **context)``.
 
-A subclass declares its hyper-parameters once in ``params`` and writes the
-maths in ``forward``. The keyword-only arguments of ``forward`` are the context
-keys it uses (``weight=``, ``groups=``, ``model=``...); those without a default
-are required. ``__call__`` rejects any other keyword with a did-you-mean, so
-that ``group=`` for ``groups=`` fails loudly instead of being ignored.
+A subclass names itself once, declares each hyper-parameter once and writes
+the maths once (see :mod:`losskit.declare` for what is derived from that):
 
 .. code-block:: python
 
-    class MSELoss(Loss):
-        loss_name = "mse"
-        params = (reduction_param(),)
+    class MSELoss(Loss, name="mse"):
+        # docstring: the formula (.. math::) and its source
 
-        def __init__(self, *, reduction: Reduction = "mean") -> None:
-            super().__init__(reduction=reduction)
+        reduction: Reduction = reduction_param()
 
-        def forward(self, input, target, *, weight=None):
-            return mse_loss(input, target, weight=weight, reduction=self.reduction)
+        @staticmethod
+        def compute(input, target, *, reduction, weight=None):
+            return reduce((input - target).square(), reduction, weight=weight, owner="mse")
+
+The keyword-only arguments of ``compute`` after the parameters (or of a
+hand-written ``forward``) are the context keys the loss uses (``weight=``,
+``groups=``, ``model=``...); those without a default are required.
+``__call__`` rejects any other keyword with a did-you-mean, so that ``group=``
+for ``groups=`` fails loudly instead of being ignored. A loss with learnable
+state writes ``__post_init__`` (called once the parameters are set) and its
+own ``forward``.
+
+The original form (``loss_name = ...``, ``params = (Param(...), ...)``, an
+``__init__`` calling ``super().__init__(**every_param)`` and ``forward``)
+keeps working.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
+
+try:
+    from typing import dataclass_transform
+except ImportError:  # Python 3.10
+
+    def dataclass_transform(**_: Any) -> Any:
+        return lambda cls: cls
 
 import torch
 from torch import Tensor, nn
 
+from . import declare
 from ._naming import did_you_mean
-from .errors import ContextError
-from .params import Param, reduction_param, validate_params
+from .errors import ContextError, SpecError
+from .params import Param, param, reduction_param, validate_params
 
 __all__ = ["ContextKeys", "Loss", "LossOutput"]
 
@@ -53,13 +68,7 @@ class LossOutput(NamedTuple):
 
 @functools.cache
 def _context_keys_of(forward: Any) -> ContextKeys:
-    accepted, required = set(), set()
-    for p in inspect.signature(forward).parameters.values():
-        if p.kind is inspect.Parameter.KEYWORD_ONLY:
-            accepted.add(p.name)
-            if p.default is inspect.Parameter.empty:
-                required.add(p.name)
-    return ContextKeys(frozenset(accepted), frozenset(required))
+    return ContextKeys(*declare.context_names(forward))
 
 
 def _plain(value: Any) -> Any:
@@ -67,26 +76,55 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+@dataclass_transform(kw_only_default=True, field_specifiers=(param, Param))
 class Loss(nn.Module):
     """Base class of every losskit loss and composite.
 
-    Hyper-parameters are validated against ``params`` and set as attributes of
-    the same name; ``hparams`` gives them back and ``to_config()`` writes them
-    as a plain dict that :func:`losskit.build_loss` turns back into an equal
-    loss. ``+`` and scalar ``*`` build weighted sums (see :mod:`losskit.compose`).
+    Hyper-parameters are validated against ``params`` once, at construction, and
+    set as attributes of the same name (assigning one later validates it too);
+    ``hparams`` gives them back and ``to_config()`` writes them as a plain dict
+    that :func:`losskit.build_loss` turns back into an equal loss. ``+`` and
+    scalar ``*`` build weighted sums (see :mod:`losskit.compose`).
     """
 
     #: Declared hyper-parameters; the single source of defaults, ranges and docs.
     params: ClassVar[tuple[Param, ...]] = (reduction_param(),)
-    #: Registered name used in errors and configs when built directly.
+    #: Registered name used in errors and configs when built directly (``class X(Loss, name="x")``).
     loss_name: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, *, name: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if name is not None:
+            cls.loss_name = name
+        declare.derive(cls, Loss)
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
-        self._config_name = self.loss_name or type(self).__name__
-        self._hparams = validate_params(self._config_name, self.params, hparams)
-        for name, value in self._hparams.items():
-            setattr(self, name, value)
+        cls = type(self)
+        self._config_name = cls.loss_name or cls.__name__
+        values = validate_params(self._config_name, self.params, hparams)
+        dropped = declare.dropped_params(self, values, self._config_name)
+        if dropped:
+            raise SpecError(
+                f"{cls.__qualname__}.__init__ was given {dropped[0]}= but did not pass it on to "
+                f"super().__init__(), which would record {values[dropped[0]]!r} while the maths may use the "
+                "value given. Pass every declared parameter on (super().__init__(**params)), or delete "
+                "__init__: losskit derives it from the declarations."
+            )
+        for key, value in values.items():
+            super().__setattr__(key, value)
+        self._hparams = values
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        hparams = self.__dict__.get("_hparams")
+        if hparams is not None and name in hparams:  # one store: maths, repr and config agree
+            declared = next(p for p in self.params if p.name == name)
+            value = declared.validate(value, owner=self._config_name)
+            hparams[name] = value
+        super().__setattr__(name, value)
 
     @property
     def hparams(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import torch
 from ._naming import did_you_mean
 from .errors import InvalidParamError, SpecError
 
-__all__ = ["Param", "reduction_param", "validate_params", "REDUCTIONS"]
+__all__ = ["Param", "ignore_index_param", "param", "reduction_param", "validate_params", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -32,8 +32,14 @@ class Param:
     ``type`` is ``float``, ``int``, ``bool``, ``str`` or ``tuple`` (a sequence of
     floats, e.g. per-class weights; stored as a tuple so configs stay plain
     data). Bounds (``ge``, ``gt``, ``le``, ``lt``) apply to numbers and to each
-    element of a tuple. ``nullable`` admits ``None``. ``check`` is an extra
-    rule: it returns an error message, or ``None`` when the value is fine.
+    element of a tuple. ``finite`` refuses ``inf`` (``nan`` is always refused).
+    ``scalar`` lets a ``tuple`` parameter also take one number, kept as a float
+    (``alpha=0.25`` or one ``alpha`` per class). ``nullable`` admits ``None``.
+    ``check`` is an extra rule: it returns an error message, or ``None`` when
+    the value is fine.
+
+    In a :class:`~losskit.Loss` class body, declare a parameter with :func:`param`
+    instead: its name comes from the attribute and its type from the annotation.
     """
 
     name: str
@@ -47,10 +53,16 @@ class Param:
     choices: tuple[Any, ...] | None = None
     nullable: bool = False
     check: Callable[[Any], str | None] | None = None
+    finite: bool = False
+    scalar: bool = False
 
     def __post_init__(self) -> None:
+        if self.type is _UNRESOLVED:  # param(...) in a class body: completed by losskit.declare
+            return
         if self.type not in _TYPES:
             raise SpecError(f"Param {self.name!r}: type must be one of {_TYPES}, got {self.type!r}")
+        if self.scalar and self.type is not tuple:
+            raise SpecError(f"Param {self.name!r}: scalar=True applies to type=tuple only, got {self.type.__name__}")
 
     def validate(self, value: Any, *, owner: str) -> Any:
         """Return ``value`` converted to the declared type, or raise :class:`InvalidParamError`."""
@@ -59,11 +71,13 @@ class Param:
                 return None
             raise InvalidParamError(owner, self.name, f"must not be None ({self.expected()})")
         raw, value = value, self._convert(value, owner)
-        items = value if self.type is tuple else (value,)
+        items = value if isinstance(value, tuple) else (value,)
         for item in items:
             problem = self._range_problem(item)
+            if problem is None and self.finite and isinstance(item, float) and math.isinf(item):
+                problem = "finite"
             if problem:
-                got = f"{raw!r}" if self.type is not tuple else f"{item!r} in {list(value)!r}"
+                got = f"{item!r} in {list(value)!r}" if isinstance(value, tuple) else f"{raw!r}"
                 raise InvalidParamError(owner, self.name, f"must be {problem}, got {got}")
         if self.choices is not None and value not in self.choices:
             raise InvalidParamError(
@@ -81,7 +95,7 @@ class Param:
     def expected(self) -> str:
         """Human-readable description of the accepted values, e.g. ``float >= 0``."""
         kind = "sequence of floats" if self.type is tuple else self.type.__name__
-        parts = [kind]
+        parts = ["float or " + kind if self.scalar else kind]
         bounds = self._bounds_text()
         if bounds:
             parts.append(bounds)
@@ -96,6 +110,8 @@ class Param:
         for symbol, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
             if bound is not None:
                 text.append(f"{symbol} {bound:g}")
+        if self.finite:
+            text.append("finite")
         return " and ".join(text)
 
     def _convert(self, value: Any, owner: str) -> Any:
@@ -116,7 +132,7 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise wrong
             return int(value)
-        if self.type is float:
+        if self.type is float or (self.scalar and isinstance(value, numbers.Real) and not isinstance(value, bool)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise wrong
             value = float(value)
@@ -149,8 +165,62 @@ class Param:
         return None
 
 
-def reduction_param(default: str = "mean", choices: tuple[str, ...] = REDUCTIONS) -> Param:
-    """The shared ``reduction`` parameter: ``'mean' | 'sum' | 'none'`` like torch."""
+def param(
+    default: Any,
+    doc: str,
+    *,
+    type: type | None = None,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    choices: tuple[Any, ...] | None = None,
+    nullable: bool | None = None,
+    check: Callable[[Any], str | None] | None = None,
+    finite: bool = False,
+    scalar: bool | None = None,
+) -> Any:
+    """Declare a hyper-parameter in a :class:`~losskit.Loss` class body, once::
+
+        class HuberLoss(Loss, name="huber"):
+            delta: float = param(1.0, "residual at which the loss turns linear", gt=0, finite=True)
+            reduction: Reduction = reduction_param()
+
+    The attribute names the parameter; the annotation gives its type when
+    ``type`` is not given (``float``, ``int``, ``bool``, ``str``, a ``Literal``
+    of strings for choices, ``tuple[float, ...]``, ``float | tuple[float, ...]``
+    for ``scalar``, ``... | None`` for ``nullable``). The other options are
+    :class:`Param`'s. Returns a :class:`Param` whose name and type the class fills in.
+    """
+    return Param(
+        "",
+        default,
+        doc,
+        type=type or _UNRESOLVED,
+        ge=ge,
+        gt=gt,
+        le=le,
+        lt=lt,
+        choices=choices,
+        nullable=nullable,  # type: ignore[arg-type]  # None: from the annotation
+        check=check,
+        finite=finite,
+        scalar=scalar,  # type: ignore[arg-type]
+    )
+
+
+class _Unresolved:
+    """Placeholder type of a :func:`param` until its class reads the annotation."""
+
+
+_UNRESOLVED: Any = _Unresolved
+
+
+def reduction_param(default: str = "mean", choices: tuple[str, ...] = REDUCTIONS) -> Any:
+    """The shared ``reduction`` parameter: ``'mean' | 'sum' | 'none'`` like torch.
+
+    Used in a ``params`` tuple or as a class attribute (``reduction: Reduction = reduction_param()``).
+    """
     return Param(
         "reduction",
         default,
@@ -158,6 +228,11 @@ def reduction_param(default: str = "mean", choices: tuple[str, ...] = REDUCTIONS
         type=str,
         choices=choices,
     )
+
+
+def ignore_index_param(default: int = -100) -> Any:
+    """The shared ``ignore_index`` parameter of class-index losses (torch's default, -100)."""
+    return Param("ignore_index", default, "target value that contributes neither loss nor gradient", type=int)
 
 
 def validate_params(owner: str, declared: Sequence[Param], given: Mapping[str, Any]) -> dict[str, Any]:

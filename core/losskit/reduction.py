@@ -4,9 +4,10 @@ Semantics, the same for every loss unless its spec declares otherwise:
 
 * ``"none"``: the per-element losses, unchanged in shape;
 * ``"sum"``: their sum;
-* ``"mean"``: their sum divided by their number. An empty batch gives ``0``
-  (torch gives ``nan``), so that a batch with nothing to learn from leaves
-  training finite.
+* ``"mean"``: their sum divided by their number, or by the ``denominator``
+  a loss declares (the number of kept targets, the sum of class weights...).
+  A zero denominator gives ``0`` (torch gives ``nan``), so that a batch with
+  nothing to learn from leaves training finite: the one convention for every loss.
 
 A ``weight`` tensor multiplies the per-element losses before reduction (torch's
 convention for ``BCELoss(weight=...)``: the mean still divides by the number of
@@ -48,18 +49,35 @@ def weighted(loss: Tensor, weight: Tensor | None, *, owner: str) -> Tensor:
     )
 
 
-def reduce(loss: Tensor, reduction: str, *, weight: Tensor | None = None, owner: str = "loss") -> Tensor:
-    """Apply ``weight`` then ``reduction`` to a tensor of per-element losses."""
+def reduce(
+    loss: Tensor,
+    reduction: str,
+    *,
+    weight: Tensor | None = None,
+    denominator: Tensor | float | None = None,
+    owner: str = "loss",
+) -> Tensor:
+    """Apply ``weight`` then ``reduction`` to a tensor of per-element losses.
+
+    ``'mean'`` divides the sum by ``denominator`` (default: the number of
+    elements); see :func:`mean_over` for a zero denominator.
+    """
     loss = weighted(loss, weight, owner=owner)
     if reduction == "none":
         return loss
     if reduction == "sum":
         return loss.sum()
     if reduction == "mean":
-        return loss.sum() / max(loss.numel(), 1)
+        return mean_over(loss.sum(), loss.numel() if denominator is None else denominator)
     raise LossInputError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
 
 
-def mean_over(total: Tensor, count: Tensor) -> Tensor:
-    """``total / count`` that is ``0`` (with a finite gradient) when ``count`` is zero."""
-    return total / torch.clamp(count, min=1)
+def mean_over(total: Tensor, denominator: Tensor | float) -> Tensor:
+    """``total / denominator``, and ``0`` (with a finite gradient) where the denominator is zero.
+
+    A denominator in ``(0, 1)`` (a sum of small class weights) divides as it is.
+    """
+    if not isinstance(denominator, Tensor):
+        return total / denominator if denominator else total * 0.0
+    denominator = denominator.to(total.dtype)
+    return total / torch.where(denominator != 0, denominator, 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ._naming import is_valid_name, normalize
+from .contract import InputContract
 from .errors import SpecError
 from .loss import ContextKeys, Loss, _context_keys_of
 from .params import Param
@@ -49,23 +50,6 @@ TAGS = {
 #: ``custom``: anything else (not checked). A zero denominator gives a 'mean' of 0. A per-sample
 #: ``weight=`` context tensor scales the summed losses but never changes the denominator.
 MEAN_DENOMINATORS = ("elements", "batch", "non_ignored", "weights", "custom")
-
-
-@dataclass(frozen=True)
-class InputContract:
-    """What a loss expects: documentation and the conformance suite's guide.
-
-    ``input``: ``values`` (regression), ``logits``, ``probabilities``,
-    ``log_probabilities``, ``embeddings`` or ``any``. ``target``: ``same_shape``,
-    ``class_indices``, ``one_hot``, ``soft`` (probabilities), ``binary``,
-    ``signs`` (±1), ``labels`` (metric learning) or ``any``.
-    """
-
-    input: str
-    target: str
-    input_shape: str = "(N, *)"
-    target_shape: str = "(N, *)"
-    output_shape: str = "(N, *) with reduction='none', else ()"
 
 
 @dataclass(frozen=True)
@@ -110,6 +94,10 @@ class LossSpec:
     ``example_params`` are the parameters the conformance suite builds the loss
     with when its defaults cannot run on the example inputs, e.g. a required
     ``samples_per_class`` with one count per class of the example.
+
+    For a class written in the declaration form, :meth:`of` takes what the
+    class already says (name, parameters, functional form, summary) and adds
+    only the facts.
     """
 
     name: str
@@ -154,6 +142,49 @@ class LossSpec:
         object.__setattr__(self, "aliases", tuple(normalize(a) for a in self.aliases))
         object.__setattr__(self, "name", normalize(self.name))
 
+    @classmethod
+    def of(
+        cls,
+        loss: type[Loss],
+        *,
+        family: str,
+        source: str,
+        contract: InputContract,
+        example: ExampleMaker,
+        reference: Callable[..., Tensor] | None = None,
+        aliases: tuple[str, ...] = (),
+        tags: Iterable[str] = (),
+        identities: tuple[Identity, ...] = (),
+        example_params: Mapping[str, Any] | None = None,
+        mean_denominator: Literal["elements", "batch", "non_ignored", "weights", "custom"] = "elements",
+        summary: str | None = None,
+    ) -> LossSpec:
+        """The spec of ``loss``: its name (``class X(Loss, name=...)``), parameters, functional form and
+        summary (the docstring's first sentence, unless ``summary`` is given) come from the class."""
+        if not (isinstance(loss, type) and issubclass(loss, Loss)):
+            raise SpecError(f"LossSpec.of takes a losskit.Loss subclass, got {loss!r}.")
+        if not loss.loss_name:
+            raise SpecError(
+                f"LossSpec.of({loss.__qualname__}): the class has no name; declare it once: "
+                f"class {loss.__qualname__}(Loss, name=\"...\")."
+            )
+        return cls(
+            name=loss.loss_name,
+            factory=loss,
+            summary=summary or _first_sentence(loss.__doc__, loss.__qualname__),
+            family=family,
+            source=source,
+            contract=contract,
+            example=example,
+            aliases=tuple(aliases),
+            reference=reference,
+            functional=getattr(loss, "functional", None),
+            tags=frozenset(tags),
+            identities=tuple(identities),
+            example_params=dict(example_params or {}),
+            mean_denominator=mean_denominator,
+        )
+
     @property
     def context_keys(self) -> ContextKeys | None:
         """The context keywords the loss takes, read from its class's ``forward``; ``None`` for a factory function."""
@@ -164,3 +195,11 @@ class LossSpec:
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params or ())
+
+
+def _first_sentence(doc: str | None, owner: str) -> str:
+    """The docstring's opening sentence, on one line, without its final period."""
+    text = " ".join((doc or "").strip().split("\n\n")[0].split())
+    if not text:
+        raise SpecError(f"LossSpec.of({owner}): give the class a docstring (its first sentence is the summary).")
+    return text.split(". ")[0].rstrip(".")

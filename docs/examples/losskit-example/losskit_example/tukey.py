@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
-from losskit import Example, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from .reference import tukey_biweight_reference
 
 
-def tukey_biweight_loss(
-    input: Tensor, target: Tensor, *, c: float = 4.685, weight: Tensor | None = None, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`TukeyBiweightLoss`."""
-    check_same_shape("tukey_biweight", input, target)
-    check_floating("tukey_biweight", "input", input)
-    # (1 - (r/c)^2) clamped at 0 is the whole case split: beyond c the loss is flat and its gradient 0.
-    inside = (1 - ((input - target) / c).square()).clamp_min(0)
-    return reduce(c * c / 6 * (1 - inside.pow(3)), reduction, weight=weight, owner="tukey_biweight")
-
-
-class TukeyBiweightLoss(Loss):
+class TukeyBiweightLoss(Loss, name="tukey_biweight"):
     r"""Tukey's biweight: quadratic near zero, constant beyond ``c``, so outliers stop pulling.
 
     .. math::
@@ -51,36 +41,21 @@ class TukeyBiweightLoss(Loss):
     illustrated on band-spectroscopic data. Technometrics 16(2):147-185, 1974.
     """
 
-    loss_name = "tukey_biweight"
-    params = (
-        Param("c", 4.685, "tuning constant: residuals beyond c cost c^2/6 and get no gradient", gt=0.0),
-        reduction_param(),
-    )
+    c: float = param(4.685, "tuning constant: residuals beyond c cost c^2/6 and get no gradient", gt=0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, c: float = 4.685, reduction: Reduction = "mean") -> None:
-        super().__init__(c=c, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return tukey_biweight_loss(input, target, c=self.c, weight=weight, reduction=self.reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, c: float, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
+        check_same_shape("tukey_biweight", input, target, floating=True)
+        # (1 - (r/c)^2) clamped at 0 is the whole case split: beyond c the loss is flat and its gradient 0.
+        inside = (1 - ((input - target) / c).square()).clamp_min(0)
+        return reduce(c * c / 6 * (1 - inside.pow(3)), reduction, weight=weight, owner="tukey_biweight")
 
 
-def residual_pairs(generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int) -> Example:
-    """``input`` and ``target`` ``(batch_size, 3)`` whose residuals fall on both sides of the default ``c``."""
-    input = 4 * torch.randn((batch_size, 3), generator=generator, dtype=torch.float64)
-    target = torch.randn((batch_size, 3), generator=generator, dtype=torch.float64)
-    return Example(input.to(device=device, dtype=dtype), target.to(device=device, dtype=dtype))
+tukey_biweight_loss = TukeyBiweightLoss.functional
 
-
-SPEC = LossSpec(
-    name="tukey_biweight",
-    aliases=("biweight", "bisquare"),
-    factory=TukeyBiweightLoss,
-    summary="robust loss, quadratic near 0 and constant beyond c",
-    family="regression",
-    source="Beaton & Tukey, Technometrics 1974",
-    contract=InputContract(input="values", target="same_shape"),
-    example=residual_pairs,
-    reference=tukey_biweight_reference,
-    functional=tukey_biweight_loss,
-    tags=frozenset({"weight", "compile"}),
+SPEC = LossSpec.of(
+    TukeyBiweightLoss, family="regression", source="Beaton & Tukey, Technometrics 1974", contract=SAME_SHAPE_VALUES,
+    example=paired_values(input_scale=4.0),  # residuals on both sides of the default c
+    reference=tukey_biweight_reference, aliases=("biweight", "bisquare"), tags={"weight", "compile"},
 )
