@@ -1,20 +1,31 @@
-"""Plugin settings from the environment, and the record kept for each plugin."""
+"""Plugin settings from the environment, the record kept for each plugin, and warnings about plugins."""
 
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ._naming import normalize
 from .errors import ConfigError
 
-__all__ = ["PluginInfo", "PluginSettings"]
+__all__ = ["PluginInfo", "PluginSettings", "warn_user"]
 
 ENV_ALLOW = "LOSSKIT_PLUGINS"
 ENV_BLOCK = "LOSSKIT_DISABLE_PLUGINS"
 ENV_STRICT = "LOSSKIT_STRICT_PLUGINS"
 ENV_PREFER = "LOSSKIT_PREFER"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_user(message: str, category: type[Warning]) -> None:
+    """Warn at the first frame outside losskit: the user's line, however deep the lazy loading ran."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import types
+import warnings
 
 import pytest
 import torch
@@ -318,3 +319,75 @@ def test_list_plugins_gives_copies(registry):
     registry.list_plugins()[0].status = "failed"
     [info] = registry.list_plugins()
     assert info.losses == ["scaled_abs"] and info.status == "active"
+
+
+
+class _OtherAbsLoss(ScaledAbsLoss):
+    """The second plugin's loss of the same name: another class, so that a mix-up shows."""
+
+
+def _clashing(registry):
+    registry.register_plugin(plugin_module(spec()), "first")
+    registry.register_plugin(plugin_module(spec(factory=_OtherAbsLoss, source="other")), "second")
+    return registry
+
+
+@pytest.mark.parametrize("preferred, cls", [("first", ScaledAbsLoss), ("second", _OtherAbsLoss)])
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_a_preferred_and_a_qualified_name_round_trip_through_the_config(monkeypatch, how, preferred, cls):
+    from losskit import build_loss
+
+    if how == "environment":
+        monkeypatch.setenv("LOSSKIT_PREFER", f"Scaled-Abs={preferred.upper()}")
+        registry = Registry(discover=False, builtins=False, strict=False)
+    else:
+        registry = Registry(discover=False, builtins=False, strict=False, prefer={"scaled_abs": preferred})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginConflictWarning)  # the preference settles the clash: no warning
+        _clashing(registry)
+    expected = registry.get_spec(f"{preferred}:scaled_abs")
+    for name in ("scaled_abs", f"{preferred}:scaled_abs", f"{preferred.upper()}:Scaled-Abs"):
+        loss = registry.get_loss(name, scale=2)
+        assert type(loss) is cls and registry.get_spec(name) is expected
+        cfg = loss.to_config()
+        assert cfg == {"name": f"{preferred}:scaled_abs", "scale": 2.0, "reduction": "mean"}
+        for rebuilt in (build_loss(cfg, registry=registry), registry.get_loss(**cfg)):
+            assert type(rebuilt) is cls and registry.get_spec(rebuilt.config_name) is expected
+            assert rebuilt.to_config() == cfg
+    monkeypatch.delenv("LOSSKIT_PREFER", raising=False)
+    with pytest.warns(PluginConflictWarning):  # elsewhere, without the preference, the config means the same loss
+        elsewhere = _clashing(Registry(discover=False, builtins=False, strict=False))
+    assert type(build_loss(cfg, registry=elsewhere)) is cls
+
+
+def test_register_adds_to_its_plugin_in_place(registry):
+    registry.register()  # an empty first call still makes the plugin, which later calls add to
+    registry.register(spec("first_loss"))
+    record = registry.provider("first_loss")
+    registry.register(spec("second_loss", aliases=("second",)))
+    assert registry.provider("second") is record and record.losses == ["first_loss", "second_loss"]
+    with pytest.raises(SpecError, match="'second' is registered twice"):
+        registry.register(spec("third_loss"), spec("fourth_loss", aliases=("second",)))
+    with pytest.raises(SpecError, match="register\\(\\) takes a losskit.LossSpec, got str"):
+        registry.register(spec("third_loss"), "not a spec")
+    assert registry.list_losses() == ["first_loss", "second_loss"] and record.losses == ["first_loss", "second_loss"]
+    with pytest.raises(UnknownLossError):
+        registry.get_spec("third_loss")
+
+
+def test_register_under_the_name_of_a_hooked_plugin_is_refused(registry):
+    registry.register_plugin(plugin_module(spec()), "hooked")
+    with pytest.warns(PluginLoadWarning, match="plugin 'hooked' was refused: SpecError: the plugin name is already used"):
+        registry.register(spec("other"), plugin="hooked")
+    assert registry.list_losses() == ["scaled_abs"]
+
+
+def test_register_warns_once_per_new_clash(registry):
+    registry.register_plugin(plugin_module(spec()), "hooked")
+    with pytest.warns(PluginConflictWarning) as caught:
+        registry.register(spec())
+    assert len(caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginConflictWarning)
+        registry.register(spec("other"))
+    assert registry.conflicts() == {"scaled_abs": ["__main__", "hooked"]}
