@@ -111,10 +111,15 @@ def _param_schema(p: Param) -> dict[str, Any]:
         if bound is not None
     }
     kind = {float: "number", int: "integer", bool: "boolean", str: "string"}.get(p.type)
-    if kind is None:  # tuple of floats
-        value: dict[str, Any] = {"type": "array", "items": {"type": "number", **bounds}}
+    alternatives: list[dict[str, Any]]
+    if kind is None:  # tuple of floats, or also one float
+        alternatives = [{"type": "array", "items": {"type": "number", **bounds}}]
+        if p.scalar:
+            alternatives.insert(0, {"type": "number", **bounds})
     else:
-        value = {"type": kind, **(bounds if kind in ("number", "integer") else {})}
+        alternatives = [{"type": kind, **(bounds if kind in ("number", "integer") else {})}]
     if p.nullable:
-        return {**schema, "anyOf": [value, {"type": "null"}]}
-    return {**schema, **value}
+        alternatives.append({"type": "null"})
+    if p.finite:
+        schema["$comment"] = "finite values only"
+    return {**schema, "anyOf": alternatives} if len(alternatives) > 1 else {**schema, **alternatives[0]}
