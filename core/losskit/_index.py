@@ -62,11 +62,10 @@ class LossIndex:
 
     def record(self, info: PluginInfo, *, replace: bool = False) -> None:
         """Keep the record of a plugin that provides nothing (blocked or failed); the first one wins
-        unless ``replace``."""
-        if replace:
+        unless ``replace``, which never hides an active plugin of the same name (its losses stay reachable)."""
+        current = self.plugins.get(info.name)
+        if current is None or (replace and current.status != "active"):
             self.plugins[info.name] = info
-        else:
-            self.plugins.setdefault(info.name, info)
 
     def add(self, info: PluginInfo, specs: Iterable[object]) -> list[str]:
         """Index the specs of a new, active plugin under its record: the names indexed, or
