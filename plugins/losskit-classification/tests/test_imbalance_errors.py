@@ -7,16 +7,18 @@ import torch
 
 from losskit import ContextError, InvalidParamError, LossInputError, get_loss
 from losskit_classification.imbalance import SPECS
-from losskit_classification.imbalance._examples import EXAMPLE_PARAMS
+from losskit_classification.imbalance._examples import EXAMPLE_SAMPLES_PER_CLASS
+from losskit_classification.imbalance.distillation import distillation_loss
 from losskit_classification.imbalance.generalized_ce import generalized_ce_loss
-from losskit_classification.imbalance.logit_adjusted import LogitAdjustedLoss
+from losskit_classification.imbalance.logit_adjusted import LogitAdjustedLoss, logit_adjusted_loss
 
 CLASS_INDEX_SPECS = [s for s in SPECS if s.contract.target == "class_indices"]
-COUNTS = EXAMPLE_PARAMS["ldam"]["samples_per_class"]
+COUNTS = EXAMPLE_SAMPLES_PER_CLASS
+COUNT_LOSSES = sorted(s.name for s in SPECS if "samples_per_class" in s.example_params)
 
 
 def _build(spec, **params):
-    return spec.factory(**{**EXAMPLE_PARAMS.get(spec.name, {}), **params})
+    return spec.factory(**{**spec.example_params, **params})
 
 
 def _example(spec, batch_size=4):
@@ -61,6 +63,21 @@ def test_params_are_validated_by_the_module_and_the_functional_form():
         generalized_ce_loss(torch.zeros(1, 2), torch.tensor([0]), q=-1.0)
     with pytest.raises(InvalidParamError, match="got neither"):
         LogitAdjustedLoss()
+    with pytest.raises(InvalidParamError, match="reduction: must be one of 'mean', 'sum', 'none'"):
+        generalized_ce_loss(torch.zeros(1, 2), torch.tensor([0]), reduction="meen")
+
+
+def test_the_functional_form_needs_exactly_one_prior_source():
+    x, y = torch.zeros(2, 5), torch.tensor([0, 1])
+    with pytest.raises(InvalidParamError, match="got neither"):
+        logit_adjusted_loss(x, y)
+    with pytest.raises(InvalidParamError, match="got both"):
+        logit_adjusted_loss(x, y, class_priors=COUNTS, samples_per_class=COUNTS)
+
+
+def test_the_functional_form_needs_the_teacher_logits():
+    with pytest.raises(ContextError, match="needs the context keyword 'teacher_logits'"):
+        distillation_loss(torch.zeros(2, 5), torch.tensor([0, 1]))
 
 
 @pytest.mark.parametrize("spec", CLASS_INDEX_SPECS, ids=lambda s: s.name)
@@ -92,7 +109,7 @@ def test_int32_class_indices_work_like_long(spec):
         torch.testing.assert_close(loss(example.input, example.target.int(), **example.context), expected)
 
 
-@pytest.mark.parametrize("name", sorted(EXAMPLE_PARAMS))
+@pytest.mark.parametrize("name", COUNT_LOSSES)
 def test_samples_per_class_must_match_the_number_of_classes(name):
     loss = get_loss(name, samples_per_class=(1.0, 2.0, 3.0))
     with pytest.raises(LossInputError, match="samples_per_class has 3 entries but the input has 5 classes"):
@@ -111,7 +128,7 @@ def test_asymmetric_inputs():
         loss(x, torch.zeros(3, 4, dtype=torch.long))
     with pytest.raises(LossInputError, match="same shape"):
         loss(x, torch.zeros(3))
-    with pytest.raises(LossInputError, match="target must hold 0 or 1 for each class, got 0.5"):
+    with pytest.raises(LossInputError, match=r"asymmetric: target must hold 0 or 1, got 0.5. Give one 0/1 label"):
         loss(x, torch.full((3, 4), 0.5))
     with pytest.raises(LossInputError, match=r"input must have shape \(N, C\)"):
         loss(torch.zeros(3), torch.zeros(3))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from losskit_classification.imbalance import SPECS
-from losskit_classification.imbalance._examples import EXAMPLE_PARAMS, EXAMPLE_SAMPLES_PER_CLASS
+from losskit_classification.imbalance._examples import EXAMPLE_SAMPLES_PER_CLASS
 
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 COUNTS = EXAMPLE_SAMPLES_PER_CLASS
@@ -85,7 +85,7 @@ def test_per_sample_weight_matches_reference(spec, reduction):
     example = _example(spec.name, torch.float64)
     weight = torch.linspace(0.0, 2.0, example.input.shape[0], dtype=torch.float64)
     weighted = type(example)(example.input, example.target, {**example.context, "weight": weight})
-    loss = spec.factory(**EXAMPLE_PARAMS.get(spec.name, {}), reduction=reduction)
+    loss = spec.factory(**spec.example_params, reduction=reduction)
     value = loss(weighted.input, weighted.target, **weighted.context)
     torch.testing.assert_close(value, spec.reference(weighted, **loss.hparams))
 
@@ -95,7 +95,7 @@ def test_per_sample_weight_matches_reference(spec, reduction):
 def test_empty_batch_is_finite(spec, reduction):
     example = _example(spec.name, torch.float32, batch_size=0)
     input = example.input.requires_grad_()
-    value = spec.factory(**EXAMPLE_PARAMS.get(spec.name, {}), reduction=reduction)(input, example.target,
+    value = spec.factory(**spec.example_params, reduction=reduction)(input, example.target,
                                                                                    **example.context)
     if reduction == "none":
         assert value.shape[0] == 0
@@ -109,7 +109,7 @@ def test_empty_batch_is_finite(spec, reduction):
 def test_mean_denominator(spec):
     """'mean' is the 'none' output summed over its elements (the batch, for per-sample losses)."""
     example = _example(spec.name, torch.float64)
-    params = EXAMPLE_PARAMS.get(spec.name, {})
+    params = spec.example_params
     none = spec.factory(**params, reduction="none")(example.input, example.target, **example.context)
     mean = spec.factory(**params, reduction="mean")(example.input, example.target, **example.context)
     total = spec.factory(**params, reduction="sum")(example.input, example.target, **example.context)

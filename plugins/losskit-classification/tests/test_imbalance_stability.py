@@ -7,7 +7,6 @@ import torch
 
 from losskit import Example, get_loss
 from losskit_classification.imbalance import SPECS
-from losskit_classification.imbalance._examples import EXAMPLE_PARAMS
 
 # Parameters where a naive formula breaks at saturation (gamma < 1 powers, margins, small q, high T).
 VARIANTS = {
@@ -35,7 +34,7 @@ def test_finite_at_extreme_logits(spec, params, dtype, reduction):
     example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float64, device="cpu", batch_size=6)
     example = _saturated(example, dtype)
     input = example.input.clone().requires_grad_()
-    loss = spec.factory(**EXAMPLE_PARAMS.get(spec.name, {}), **params, reduction=reduction)
+    loss = spec.factory(**spec.example_params, **params, reduction=reduction)
     value = loss(input, example.target, **example.context)
     assert value.dtype == dtype
     assert torch.isfinite(value).all()
@@ -47,7 +46,7 @@ def test_finite_at_extreme_logits(spec, params, dtype, reduction):
 def test_bfloat16_close_to_float32(spec):
     example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=8)
     low = {k: v.bfloat16() for k, v in example.context.items()}
-    loss = spec.factory(**EXAMPLE_PARAMS.get(spec.name, {}))
+    loss = spec.factory(**spec.example_params)
     reference = loss(example.input.bfloat16().float(), example.target.bfloat16().float()
                      if example.target.is_floating_point() else example.target,
                      **{k: v.float() for k, v in low.items()})

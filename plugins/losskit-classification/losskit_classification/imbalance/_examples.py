@@ -11,11 +11,8 @@ from .._examples import NUM_CLASSES, class_index_logits
 #: Long-tailed class counts matching the shared examples' classes: 10^5, 10^4, ..., 10.
 EXAMPLE_SAMPLES_PER_CLASS = tuple(float(10 ** (NUM_CLASSES - c)) for c in range(NUM_CLASSES))
 
-#: Parameters the losses with a required per-class parameter need to run on the examples.
-EXAMPLE_PARAMS = {
-    name: {"samples_per_class": EXAMPLE_SAMPLES_PER_CLASS}
-    for name in ("class_balanced", "logit_adjusted", "balanced_softmax", "ldam")
-}
+#: ``example_params`` of the losses that need class counts (class_balanced, logit_adjusted, balanced_softmax, ldam).
+COUNTS_EXAMPLE_PARAMS = {"samples_per_class": EXAMPLE_SAMPLES_PER_CLASS}
 
 
 def student_teacher_logits(

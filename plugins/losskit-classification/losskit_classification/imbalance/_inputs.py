@@ -1,33 +1,36 @@
-"""Input checks and per-class tensors shared by the imbalance losses."""
+"""Input checks, the shared per-class parameter and per-class tensors of the imbalance losses."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
+from losskit import param
+from losskit.contract import BINARY_LOGITS
 from losskit.errors import LossInputError
-from losskit.inputs import check_class_indices, check_floating, check_ndim, check_same_shape
-from losskit.params import Param, validate_params
+from losskit.inputs import check_class_indices, check_floating, check_ndim, check_same_shape, check_value_set
+
+#: Multi-label logits ``(N, C)`` with ``{0, 1}`` targets of the same shape.
+MULTILABEL_LOGITS = BINARY_LOGITS.with_shapes(
+    input="(N, C)", target="(N, C)", output="(N, C) with reduction='none', else ()"
+)
 
 
-def working(x: Tensor) -> Tensor:
-    """``x`` in the precision the maths runs in: half and bfloat16 are computed in float32."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+def one_per_class(values: Sequence[float]) -> str | None:
+    """``Param.check`` of a per-class tuple: it must not be empty."""
+    return "must hold one value per class" if len(values) == 0 else None
 
 
-def validated(owner: str, declared: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:
-    """The functional forms' parameter check; skipped while compiling, where it would split the graph
-    (the Module has validated its parameters on construction)."""
-    if torch.compiler.is_compiling():
-        return dict(values)
-    return validate_params(owner, declared, values)
+#: The required class counts of class_balanced, balanced_softmax and ldam.
+SAMPLES_PER_CLASS = param(
+    None, "required: the number of training samples of each class, n_1..n_C", gt=0.0, check=one_per_class
+)
 
 
 def check_logits_and_labels(owner: str, input: Tensor, target: Tensor) -> None:
-    """Logits ``(N, C)`` and ``torch.long`` class indices ``(N,)`` in ``[0, C)``."""
+    """Logits ``(N, C)`` and integer class indices ``(N,)`` in ``[0, C)``."""
     check_floating(owner, "input", input)
     check_ndim(owner, "input", input, (2,), "(N, C): one row of class logits per sample")
     check_class_indices(owner, target, input.shape[1])
@@ -45,9 +48,7 @@ def check_multilabel(owner: str, input: Tensor, target: Tensor) -> None:
     check_ndim(owner, "input", input, (2,), "(N, C): one row of class logits per sample")
     check_floating(owner, "target", target)
     check_same_shape(owner, input, target)
-    if not torch.compiler.is_compiling() and target.numel() and not bool(((target == 0) | (target == 1)).all()):
-        bad = target[(target != 0) & (target != 1)][0].item()
-        raise LossInputError(f"{owner}: target must hold 0 or 1 for each class, got {bad:g}.")
+    check_value_set(owner, "target", target, (0, 1), "Give one 0/1 label per class (multi-hot).")
 
 
 def per_class(owner: str, name: str, values: Sequence[float], input: Tensor) -> Tensor:
@@ -60,6 +61,7 @@ def per_class(owner: str, name: str, values: Sequence[float], input: Tensor) -> 
     return torch.tensor(values, dtype=torch.float64, device=input.device)
 
 
-def one_per_class(values: Sequence[float]) -> str | None:
-    """``Param.check`` of a per-class tuple: it must not be empty."""
-    return "must hold one value per class" if len(values) == 0 else None
+def power(base: Tensor, exponent: float) -> Tensor:
+    """``base ** exponent`` for ``base >= 0``, with a finite gradient at ``base == 0`` (also for exponents < 1)."""
+    tiny = torch.finfo(base.dtype).tiny
+    return torch.where(base > 0, base.clamp(min=tiny).pow(exponent), torch.zeros_like(base).pow(exponent))

@@ -8,61 +8,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
-from ._inputs import check_multilabel, validated, working
+from ._inputs import MULTILABEL_LOGITS, check_multilabel, power
 from .reference import asymmetric_reference
 
 NAME = "asymmetric"
-PARAMS = (
-    Param("gamma_pos", 0.0, "focusing parameter of the positive labels", ge=0.0),
-    Param("gamma_neg", 4.0, "focusing parameter of the negative labels", ge=0.0),
-    Param("clip", 0.05, "probability margin m: negatives use p_m = max(p - m, 0)", ge=0.0, lt=1.0),
-    Param("eps", 1e-8, "probabilities are clamped to at least eps inside the logarithms", gt=0.0, lt=1.0),
-    reduction_param(),
-)
 
 
-def _pow(base: Tensor, exponent: float) -> Tensor:
-    """``base ** exponent`` for ``base >= 0``, with a finite gradient at ``base == 0``."""
-    tiny = torch.finfo(base.dtype).tiny
-    return torch.where(base > 0, base.clamp(min=tiny).pow(exponent), torch.zeros_like(base).pow(exponent))
-
-
-def asymmetric_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    gamma_pos: float = 0.0,
-    gamma_neg: float = 4.0,
-    clip: float = 0.05,
-    eps: float = 1e-8,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`AsymmetricLoss`."""
-    p = validated(
-        NAME,
-        PARAMS,
-        {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip, "eps": eps, "reduction": reduction},
-    )
-    check_multilabel(NAME, input, target)
-    x, y = working(input), working(target)
-    log_eps = math.log(p["eps"])
-    # Positives: (1 - p)^gamma_pos * log p, with log p = log sigmoid(x) (exact where p would underflow).
-    positive = (p["gamma_pos"] * F.logsigmoid(-x)).exp() * F.logsigmoid(x).clamp(min=log_eps)
-    # Negatives: p_m^gamma_neg * log(1 - p_m), p_m = max(p - m, 0), so 1 - p_m = min(sigmoid(-x) + m, 1).
-    p_m = (torch.sigmoid(x) - p["clip"]).clamp(min=0)
-    one_minus_p_m = (torch.sigmoid(-x) + p["clip"]).clamp(max=1)
-    negative = _pow(p_m, p["gamma_neg"]) * one_minus_p_m.clamp(min=p["eps"]).log()
-    loss = -(y * positive + (1 - y) * negative)
-    return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)
-
-
-class AsymmetricLoss(Loss):
-    r"""Multi-label focal loss with separate focusing for positives and a shifted probability for negatives.
+class AsymmetricLoss(Loss, name=NAME):
+    r"""Multi-label focal loss with separate focusing for positives and negatives
+    and a probability margin on negatives.
 
     With :math:`p = \sigma(x_{n,c})` and the shifted probability
     :math:`p_m = \max(p - m, 0)`:
@@ -92,47 +51,55 @@ class AsymmetricLoss(Loss):
         ``weight``: per-element ``(N, C)`` or per-sample ``(N,)`` weights.
 
     Examples:
-        >>> loss = AsymmetricLoss(gamma_neg=4, gamma_pos=0, clip=0.05)
-        >>> loss(torch.randn(4, 3), torch.randint(0, 2, (4, 3)).float())  # doctest: +SKIP
+        >>> loss = AsymmetricLoss(gamma_neg=4, gamma_pos=0, clip=0.05, reduction="none")
+        >>> loss(torch.tensor([[2.0, -1.0, 0.0]]), torch.tensor([[1.0, 0.0, 0.0]]))
+        tensor([[0.1269, 0.0006, 0.0245]])
 
     Reference: Ridnik, Ben-Baruch, Zamir, Noy, Friedman, Protter, Zelnik-Manor.
     Asymmetric Loss For Multi-Label Classification. ICCV 2021.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    gamma_pos: float = param(0.0, "focusing parameter of the positive labels", ge=0.0)
+    gamma_neg: float = param(4.0, "focusing parameter of the negative labels", ge=0.0)
+    clip: float = param(0.05, "probability margin m: negatives use p_m = max(p - m, 0)", ge=0.0, lt=1.0)
+    eps: float = param(1e-8, "probabilities are clamped to at least eps inside the logarithms", gt=0.0, lt=1.0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
         *,
-        gamma_pos: float = 0.0,
-        gamma_neg: float = 4.0,
-        clip: float = 0.05,
-        eps: float = 1e-8,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip, eps=eps, reduction=reduction)
+        gamma_pos: float,
+        gamma_neg: float,
+        clip: float,
+        eps: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        check_multilabel(NAME, input, target)
+        x, y = working(input), working(target)
+        # Positives: (1 - p)^gamma_pos * log p, with log p = log sigmoid(x) (exact where p would underflow).
+        positive = (gamma_pos * F.logsigmoid(-x)).exp() * F.logsigmoid(x).clamp(min=math.log(eps))
+        # Negatives: p_m^gamma_neg * log(1 - p_m), p_m = max(p - m, 0), so 1 - p_m = min(sigmoid(-x) + m, 1).
+        p_m = (torch.sigmoid(x) - clip).clamp(min=0)
+        one_minus_p_m = (torch.sigmoid(-x) + clip).clamp(max=1)
+        negative = power(p_m, gamma_neg) * one_minus_p_m.clamp(min=eps).log()
+        loss = -(y * positive + (1 - y) * negative)
+        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return asymmetric_loss(
-            input, target, gamma_pos=self.gamma_pos, gamma_neg=self.gamma_neg, clip=self.clip, eps=self.eps,
-            weight=weight, reduction=self.reduction,
-        )
 
+asymmetric_loss = AsymmetricLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
+SPEC = LossSpec.of(
+    AsymmetricLoss,
     aliases=("asl", "asymmetric_loss"),
-    factory=AsymmetricLoss,
-    summary="multi-label focal loss with asymmetric focusing and a probability margin on negatives",
     family="classification",
     source="Ridnik et al., Asymmetric Loss For Multi-Label Classification, ICCV 2021",
-    contract=InputContract(input="logits", target="binary", input_shape="(N, C)", target_shape="(N, C)",
-                           output_shape="(N, C) with reduction='none', else ()"),
+    contract=MULTILABEL_LOGITS,
     example=multilabel_logits,
     reference=asymmetric_reference,
-    functional=asymmetric_loss,
-    tags=frozenset({"weight", "compile"}),
+    tags={"weight", "compile"},
     identities=(
         Identity({"gamma_pos": 0.0, "gamma_neg": 0.0, "clip": 0.0}, "bce_with_logits",
                  note="asymmetric with no focusing and no margin is binary cross-entropy (up to the eps clamp)"),

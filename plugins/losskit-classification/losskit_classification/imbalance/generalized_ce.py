@@ -4,34 +4,22 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import CLASS_LOGITS
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, validated, working
+from ._inputs import check_logits_and_labels
 from .reference import generalized_ce_reference
 
 NAME = "generalized_ce"
-PARAMS = (
-    Param("q", 0.7, "exponent q in (0, 1]: q -> 0 tends to cross-entropy, q = 1 is MAE", gt=0.0, le=1.0),
-    reduction_param(),
-)
 
 
-def generalized_ce_loss(
-    input: Tensor, target: Tensor, *, q: float = 0.7, weight: Tensor | None = None, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`GeneralizedCELoss`."""
-    p = validated(NAME, PARAMS, {"q": q, "reduction": reduction})
-    check_logits_and_labels(NAME, input, target)
-    log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
-    # (1 - p^q) / q = -expm1(q log p) / q: accurate for small q, where it tends to -log p.
-    loss = -(p["q"] * log_p_y).expm1() / p["q"]
-    return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)
+class GeneralizedCELoss(Loss, name=NAME):
+    r"""``(1 - p_y^q) / q``, between cross-entropy (``q -> 0``) and MAE (``q = 1``), robust to label noise.
 
-
-class GeneralizedCELoss(Loss):
-    r"""The negative Box-Cox transform of the true-class probability, between cross-entropy and MAE.
+    The negative Box-Cox transform of the true-class probability:
 
     .. math::
         \ell_n = \frac{1 - p_{n,y_n}^{\,q}}{q}, \qquad p_n = \operatorname{softmax}(x_n).
@@ -61,29 +49,31 @@ class GeneralizedCELoss(Loss):
     Neural Networks with Noisy Labels. NeurIPS 2018.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    q: float = param(0.7, "exponent q in (0, 1]: q -> 0 tends to cross-entropy, q = 1 is MAE", gt=0.0, le=1.0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, q: float = 0.7, reduction: Reduction = "mean") -> None:
-        super().__init__(q=q, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, q: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        check_logits_and_labels(NAME, input, target)
+        log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
+        # (1 - p^q) / q = -expm1(q log p) / q: accurate for small q, where it tends to -log p.
+        loss = -(q * log_p_y).expm1() / q
+        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return generalized_ce_loss(input, target, q=self.q, weight=weight, reduction=self.reduction)
 
+generalized_ce_loss = GeneralizedCELoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
+SPEC = LossSpec.of(
+    GeneralizedCELoss,
     aliases=("gce", "generalized_cross_entropy", "lq_loss"),
-    factory=GeneralizedCELoss,
-    summary="(1 - p_y^q) / q: between cross-entropy (q -> 0) and MAE (q = 1), robust to label noise",
     family="classification",
     source="Zhang & Sabuncu, Generalized Cross Entropy Loss for Training Deep Neural Networks with Noisy Labels, "
     "NeurIPS 2018",
-    contract=InputContract(input="logits", target="class_indices", input_shape="(N, C)", target_shape="(N,)",
-                           output_shape="(N,) with reduction='none', else ()"),
+    contract=CLASS_LOGITS,
     example=class_index_logits,
     reference=generalized_ce_reference,
-    functional=generalized_ce_loss,
-    tags=frozenset({"weight", "compile"}),
+    tags={"weight", "compile"},
     mean_denominator="batch",
 )

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import CLASS_LOGITS
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._examples import EXAMPLE_PARAMS
-from ._inputs import check_logits_and_labels, one_per_class, per_class, validated, working
+from ._examples import COUNTS_EXAMPLE_PARAMS
+from ._inputs import SAMPLES_PER_CLASS, check_logits_and_labels, per_class
 from .reference import ldam_reference
 
 NAME = "ldam"
-PARAMS = (
-    Param("samples_per_class", None, "required: the number of training samples of each class, n_1..n_C",
-          type=tuple, gt=0.0, check=one_per_class),
-    Param("max_m", 0.5, "margin of the rarest class; the others get max_m * (n_min / n_c)^(1/4)", gt=0.0),
-    Param("s", 30.0, "scale applied to the margin-adjusted logits (1 gives the paper's equation as written)", gt=0.0),
-    reduction_param(),
-)
 
 
 def ldam_margins(samples_per_class: Tensor, max_m: float) -> Tensor:
@@ -31,31 +24,8 @@ def ldam_margins(samples_per_class: Tensor, max_m: float) -> Tensor:
     return margins * (max_m / margins.max())
 
 
-def ldam_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    samples_per_class: Sequence[float] | None = None,
-    max_m: float = 0.5,
-    s: float = 30.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`LDAMLoss`."""
-    p = validated(
-        NAME, PARAMS, {"samples_per_class": samples_per_class, "max_m": max_m, "s": s, "reduction": reduction}
-    )
-    check_logits_and_labels(NAME, input, target)
-    x = working(input)
-    counts = per_class(NAME, "samples_per_class", p["samples_per_class"], input)
-    margin = ldam_margins(counts, p["max_m"]).to(x.dtype)[target]
-    shifted = x - F.one_hot(target.long(), x.shape[1]).to(x.dtype) * margin.unsqueeze(1)
-    loss = -(p["s"] * shifted).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
-    return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)
-
-
-class LDAMLoss(Loss):
-    r"""Softmax cross-entropy with a larger margin for rarer classes.
+class LDAMLoss(Loss, name=NAME):
+    r"""Softmax cross-entropy with a margin on the true-class logit, larger for rarer classes.
 
     Class :math:`c` with :math:`n_c` training samples gets the margin
     :math:`\Delta_c \propto n_c^{-1/4}`, scaled so that :math:`\max_c \Delta_c` is ``max_m``;
@@ -84,46 +54,52 @@ class LDAMLoss(Loss):
         ``weight``: per-sample ``(N,)`` weights.
 
     Examples:
-        >>> loss = LDAMLoss(samples_per_class=(900, 90, 10), max_m=0.5, s=30)
-        >>> loss(torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))  # doctest: +SKIP
+        >>> loss = LDAMLoss(samples_per_class=(900, 90, 10), max_m=0.5, s=1.0, reduction="none")
+        >>> loss(torch.zeros(3, 3), torch.tensor([0, 1, 2]))
+        tensor([1.2097, 1.3000, 1.4580])
 
     Reference: Cao, Wei, Gaidon, Arechiga, Ma. Learning Imbalanced Datasets with
     Label-Distribution-Aware Margin Loss. NeurIPS 2019.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    samples_per_class: tuple[float, ...] = SAMPLES_PER_CLASS
+    max_m: float = param(0.5, "margin of the rarest class; the others get max_m * (n_min / n_c)^(1/4)", gt=0.0)
+    s: float = param(
+        30.0, "scale applied to the margin-adjusted logits (1 gives the paper's equation as written)", gt=0.0
+    )
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
         *,
-        samples_per_class: Sequence[float] | None = None,
-        max_m: float = 0.5,
-        s: float = 30.0,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(samples_per_class=samples_per_class, max_m=max_m, s=s, reduction=reduction)
+        samples_per_class: tuple[float, ...],
+        max_m: float,
+        s: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        check_logits_and_labels(NAME, input, target)
+        x = working(input)
+        counts = per_class(NAME, "samples_per_class", samples_per_class, input)
+        margin = ldam_margins(counts, max_m).to(x.dtype)[target]
+        shifted = x - F.one_hot(target.long(), x.shape[1]).to(x.dtype) * margin.unsqueeze(1)
+        loss = -(s * shifted).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
+        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return ldam_loss(
-            input, target, samples_per_class=self.samples_per_class, max_m=self.max_m, s=self.s, weight=weight,
-            reduction=self.reduction,
-        )
 
+ldam_loss = LDAMLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
+SPEC = LossSpec.of(
+    LDAMLoss,
     aliases=("ldam_loss",),
-    example_params=EXAMPLE_PARAMS[NAME],
-    factory=LDAMLoss,
-    summary="cross-entropy with a per-class margin proportional to n_c^(-1/4)",
+    example_params=COUNTS_EXAMPLE_PARAMS,
     family="classification",
     source="Cao et al., Learning Imbalanced Datasets with Label-Distribution-Aware Margin Loss, NeurIPS 2019",
-    contract=InputContract(input="logits", target="class_indices", input_shape="(N, C)", target_shape="(N,)",
-                           output_shape="(N,) with reduction='none', else ()"),
+    contract=CLASS_LOGITS,
     example=class_index_logits,
     reference=ldam_reference,
-    functional=ldam_loss,
-    tags=frozenset({"weight", "compile"}),
+    tags={"weight", "compile"},
     mean_denominator="batch",
 )

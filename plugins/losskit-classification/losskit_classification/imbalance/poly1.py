@@ -4,46 +4,20 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.contract import CLASS_LOGITS
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, validated, working
+from ._inputs import check_logits_and_labels
 from .reference import poly1_reference
 
 NAME = "poly1"
-PARAMS = (
-    Param("epsilon", 1.0, "coefficient of the (1 - p_t) term; 0 gives cross-entropy", ge=-1.0),
-    Param("label_smoothing", 0.0, "mass spread uniformly over the classes, as in cross_entropy", ge=0.0, le=1.0),
-    reduction_param(),
-)
 
 
-def poly1_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    epsilon: float = 1.0,
-    label_smoothing: float = 0.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`Poly1Loss`."""
-    p = validated(NAME, PARAMS, {"epsilon": epsilon, "label_smoothing": label_smoothing, "reduction": reduction})
-    check_logits_and_labels(NAME, input, target)
-    log_p = working(input).log_softmax(dim=1)
-    num_classes = input.shape[1]
-    smooth = p["label_smoothing"]
-    # q = (1 - smooth) * onehot(y) + smooth / C, written without building the one-hot.
-    log_p_y = log_p.gather(1, target.unsqueeze(1)).squeeze(1)
-    ce = -(1 - smooth) * log_p_y - smooth / num_classes * log_p.sum(dim=1)
-    p_t = (1 - smooth) * log_p_y.exp() + smooth / num_classes
-    loss = ce + p["epsilon"] * (1 - p_t)
-    return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)
-
-
-class Poly1Loss(Loss):
-    r"""Cross-entropy with its leading polynomial coefficient perturbed by :math:`\epsilon`.
+class Poly1Loss(Loss, name=NAME):
+    r"""Cross-entropy plus ``epsilon * (1 - p_t)``, its polynomial expansion with the leading coefficient perturbed.
 
     Cross-entropy expands as :math:`\sum_j (1 - p_t)^j / j`; Poly-1 adds
     :math:`\epsilon` to the first coefficient:
@@ -78,32 +52,44 @@ class Poly1Loss(Loss):
     PolyLoss: A Polynomial Expansion Perspective of Classification Loss Functions. ICLR 2022.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    epsilon: float = param(1.0, "coefficient of the (1 - p_t) term; 0 gives cross-entropy", ge=-1.0)
+    label_smoothing: float = param(
+        0.0, "mass spread uniformly over the classes, as in cross_entropy", ge=0.0, le=1.0
+    )
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, epsilon: float = 1.0, label_smoothing: float = 0.0, reduction: Reduction = "mean") -> None:
-        super().__init__(epsilon=epsilon, label_smoothing=label_smoothing, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        epsilon: float,
+        label_smoothing: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        check_logits_and_labels(NAME, input, target)
+        log_p = working(input).log_softmax(dim=1)
+        num_classes = input.shape[1]
+        # q = (1 - smooth) * onehot(y) + smooth / C, written without building the one-hot.
+        log_p_y = log_p.gather(1, target.unsqueeze(1)).squeeze(1)
+        ce = -(1 - label_smoothing) * log_p_y - label_smoothing / num_classes * log_p.sum(dim=1)
+        p_t = (1 - label_smoothing) * log_p_y.exp() + label_smoothing / num_classes
+        loss = ce + epsilon * (1 - p_t)
+        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return poly1_loss(
-            input, target, epsilon=self.epsilon, label_smoothing=self.label_smoothing, weight=weight,
-            reduction=self.reduction,
-        )
 
+poly1_loss = Poly1Loss.functional
 
-SPEC = LossSpec(
-    name=NAME,
+SPEC = LossSpec.of(
+    Poly1Loss,
     aliases=("poly_1", "poly1_cross_entropy"),
-    factory=Poly1Loss,
-    summary="cross-entropy + epsilon * (1 - p_t)",
     family="classification",
     source="Leng et al., PolyLoss: A Polynomial Expansion Perspective of Classification Loss Functions, ICLR 2022",
-    contract=InputContract(input="logits", target="class_indices", input_shape="(N, C)", target_shape="(N,)",
-                           output_shape="(N,) with reduction='none', else ()"),
+    contract=CLASS_LOGITS,
     example=class_index_logits,
     reference=poly1_reference,
-    functional=poly1_loss,
-    tags=frozenset({"weight", "compile"}),
+    tags={"weight", "compile"},
     identities=(
         Identity({"epsilon": 0.0}, "cross_entropy", note="poly1 with epsilon=0 is cross-entropy"),
         Identity({"epsilon": 0.0, "label_smoothing": 0.1}, "cross_entropy", {"label_smoothing": 0.1},

@@ -2,8 +2,9 @@
 
 They share no code with the implementations: probabilities are computed here
 from the definition of the softmax and the sigmoid, sample by sample where that
-reads closer to the paper, then reduced by :func:`_reduce` (``mean`` divides by
-the number of elements of the ``'none'`` output).
+reads closer to the paper, then reduced by the core's float64
+:func:`~losskit.testing.reference.reduce_reference` (``mean`` divides by the
+number of elements of the ``'none'`` output).
 """
 
 from __future__ import annotations
@@ -14,18 +15,7 @@ import torch
 from torch import Tensor
 
 from losskit import Example
-
-
-def _reduce(elementwise: Tensor, reduction: str, weight: Tensor | None) -> Tensor:
-    if weight is not None:
-        w = weight.to(torch.float64)
-        if w.shape != elementwise.shape:
-            w = w.reshape(-1, *([1] * (elementwise.dim() - 1)))
-        elementwise = elementwise * w
-    if reduction == "none":
-        return elementwise
-    total = elementwise.sum()
-    return total if reduction == "sum" else total / max(elementwise.numel(), 1)
+from losskit.testing.reference import f64, reduce_reference
 
 
 def _softmax(z: Tensor) -> Tensor:
@@ -40,7 +30,7 @@ def _log_softmax(z: Tensor) -> Tensor:
 
 
 def _logits_labels(example: Example) -> tuple[Tensor, list[int]]:
-    return example.input.detach().cpu().to(torch.float64), [int(y) for y in example.target.cpu()]
+    return f64(example.input), [int(y) for y in example.target.cpu()]
 
 
 def _one_hot(labels: list[int], num_classes: int) -> Tensor:
@@ -50,9 +40,11 @@ def _one_hot(labels: list[int], num_classes: int) -> Tensor:
     return q
 
 
-def _weight(example: Example) -> Tensor | None:
-    weight = example.context.get("weight")
-    return None if weight is None else weight.detach().cpu()
+def _reduced(losses: Tensor | list[Tensor], reduction: str, example: Example) -> Tensor:
+    """``losses`` (a tensor, or one scalar tensor per sample) reduced with the example's ``weight``, if any."""
+    if isinstance(losses, list):
+        losses = torch.stack(losses) if losses else torch.zeros(0, dtype=torch.float64)
+    return reduce_reference(losses, reduction, weight=example.context.get("weight"))
 
 
 def poly1_reference(example: Example, *, epsilon: float, label_smoothing: float, reduction: str) -> Tensor:
@@ -61,7 +53,7 @@ def poly1_reference(example: Example, *, epsilon: float, label_smoothing: float,
     p = _softmax(z)
     q = (1 - label_smoothing) * _one_hot(labels, z.shape[1]) + label_smoothing / z.shape[1]
     loss = -(q * torch.log(p)).sum(dim=1) + epsilon * (1 - (q * p).sum(dim=1))
-    return _reduce(loss, reduction, _weight(example))
+    return _reduced(loss, reduction, example)
 
 
 def class_balanced_reference(
@@ -84,20 +76,19 @@ def class_balanced_reference(
                 modulator = (1 - p_t) ** gamma if base == "focal" else 1.0
                 value -= modulator * math.log(p_t)
         losses.append(alpha[y] * value)
-    return _reduce(torch.tensor(losses, dtype=torch.float64), reduction, _weight(example))
+    return _reduced(torch.tensor(losses, dtype=torch.float64), reduction, example)
 
 
 def asymmetric_reference(
     example: Example, *, gamma_pos: float, gamma_neg: float, clip: float, eps: float, reduction: str
 ) -> Tensor:
     """Ridnik et al. 2021: L+ = (1 - p)^{g+} log p, L- = p_m^{g-} log(1 - p_m), p_m = max(p - m, 0)."""
-    x = example.input.detach().cpu().to(torch.float64)
-    y = example.target.detach().cpu().to(torch.float64)
+    x, y = f64(example.input), f64(example.target)
     p = 1 / (1 + torch.exp(-x))
     p_m = torch.clamp(p - clip, min=0)
     l_pos = (1 - p) ** gamma_pos * torch.log(torch.clamp(p, min=eps))
     l_neg = p_m**gamma_neg * torch.log(torch.clamp(1 - p_m, min=eps))
-    return _reduce(-y * l_pos - (1 - y) * l_neg, reduction, _weight(example))
+    return _reduced(-y * l_pos - (1 - y) * l_neg, reduction, example)
 
 
 def _priors(class_priors: tuple[float, ...] | None, samples_per_class: tuple[float, ...] | None) -> Tensor:
@@ -120,7 +111,7 @@ def logit_adjusted_reference(
     for n, y in enumerate(labels):
         scores = torch.exp(z[n] - z[n].max()) * pi**tau
         loss.append(-torch.log(scores[y] / scores.sum()))
-    return _reduce(torch.stack(loss) if loss else torch.zeros(0, dtype=torch.float64), reduction, _weight(example))
+    return _reduced(loss, reduction, example)
 
 
 def balanced_softmax_reference(example: Example, *, samples_per_class: tuple[float, ...], reduction: str) -> Tensor:
@@ -131,7 +122,7 @@ def balanced_softmax_reference(example: Example, *, samples_per_class: tuple[flo
     for n, y in enumerate(labels):
         scores = counts * torch.exp(z[n] - z[n].max())
         loss.append(-torch.log(scores[y] / scores.sum()))
-    return _reduce(torch.stack(loss) if loss else torch.zeros(0, dtype=torch.float64), reduction, _weight(example))
+    return _reduced(loss, reduction, example)
 
 
 def ldam_reference(
@@ -148,14 +139,14 @@ def ldam_reference(
         top = max(logits)
         denominator = sum(math.exp(v - top) for v in logits)
         loss.append(-(logits[y] - top - math.log(denominator)))
-    return _reduce(torch.tensor(loss, dtype=torch.float64), reduction, _weight(example))
+    return _reduced(torch.tensor(loss, dtype=torch.float64), reduction, example)
 
 
 def generalized_ce_reference(example: Example, *, q: float, reduction: str) -> Tensor:
     """Zhang & Sabuncu 2018: L_q = (1 - f_y(x)^q) / q, f = softmax."""
     z, labels = _logits_labels(example)
     p_y = _softmax(z)[torch.arange(len(labels)), labels]
-    return _reduce((1 - p_y**q) / q, reduction, _weight(example))
+    return _reduced((1 - p_y**q) / q, reduction, example)
 
 
 def symmetric_ce_reference(example: Example, *, alpha: float, beta: float, log_zero: float, reduction: str) -> Tensor:
@@ -166,15 +157,15 @@ def symmetric_ce_reference(example: Example, *, alpha: float, beta: float, log_z
     log_q = torch.where(q > 0, torch.log(q.clamp(min=1e-300)), torch.full_like(q, log_zero))
     ce = -(q * torch.log(p)).sum(dim=1)
     rce = -(p * log_q).sum(dim=1)
-    return _reduce(alpha * ce + beta * rce, reduction, _weight(example))
+    return _reduced(alpha * ce + beta * rce, reduction, example)
 
 
 def distillation_reference(example: Example, *, temperature: float, alpha: float, reduction: str) -> Tensor:
     """Hinton et al. 2015: alpha T^2 KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) CE(s, y)."""
     z, labels = _logits_labels(example)
-    teacher = example.context["teacher_logits"].detach().cpu().to(torch.float64)
+    teacher = f64(example.context["teacher_logits"])
     p_teacher = _softmax(teacher / temperature)
     log_student_t = _log_softmax(z / temperature)
     kl = (p_teacher * (torch.log(p_teacher) - log_student_t)).sum(dim=1)
     ce = -_log_softmax(z)[torch.arange(len(labels)), labels]
-    return _reduce(alpha * temperature**2 * kl + (1 - alpha) * ce, reduction, _weight(example))
+    return _reduced(alpha * temperature**2 * kl + (1 - alpha) * ce, reduction, example)

@@ -4,44 +4,20 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.contract import CLASS_LOGITS
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._inputs import check_logits_and_labels, validated, working
+from ._inputs import check_logits_and_labels
 from .reference import symmetric_ce_reference
 
 NAME = "symmetric_ce"
-PARAMS = (
-    Param("alpha", 0.1, "weight of the cross-entropy term", ge=0.0),
-    Param("beta", 1.0, "weight of the reverse cross-entropy term", ge=0.0),
-    Param("log_zero", -4.0, "A: the value log 0 is clipped to in the reverse cross-entropy", lt=0.0),
-    reduction_param(),
-)
 
 
-def symmetric_ce_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    alpha: float = 0.1,
-    beta: float = 1.0,
-    log_zero: float = -4.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`SymmetricCELoss`."""
-    p = validated(NAME, PARAMS, {"alpha": alpha, "beta": beta, "log_zero": log_zero, "reduction": reduction})
-    check_logits_and_labels(NAME, input, target)
-    log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
-    # RCE = -sum_k p_k log q_k with q one-hot and log 0 := A: only the k != y terms remain, -A (1 - p_y).
-    reverse = -p["log_zero"] * -log_p_y.expm1()
-    loss = p["alpha"] * -log_p_y + p["beta"] * reverse
-    return reduce(loss.to(input.dtype), p["reduction"], weight=weight, owner=NAME)
-
-
-class SymmetricCELoss(Loss):
-    r"""Cross-entropy plus reverse cross-entropy (predictions and labels swapped).
+class SymmetricCELoss(Loss, name=NAME):
+    r"""Cross-entropy plus reverse cross-entropy (predictions and labels swapped), robust to label noise.
 
     .. math::
         \ell_n = \alpha \Big(-\sum_k q_k \log p_{n,k}\Big) + \beta \Big(-\sum_k p_{n,k} \log q_k\Big)
@@ -74,34 +50,41 @@ class SymmetricCELoss(Loss):
     Learning with Noisy Labels. ICCV 2019.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    alpha: float = param(0.1, "weight of the cross-entropy term", ge=0.0)
+    beta: float = param(1.0, "weight of the reverse cross-entropy term", ge=0.0)
+    log_zero: float = param(-4.0, "A: the value log 0 is clipped to in the reverse cross-entropy", lt=0.0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self, *, alpha: float = 0.1, beta: float = 1.0, log_zero: float = -4.0, reduction: Reduction = "mean"
-    ) -> None:
-        super().__init__(alpha=alpha, beta=beta, log_zero=log_zero, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        alpha: float,
+        beta: float,
+        log_zero: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        check_logits_and_labels(NAME, input, target)
+        log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
+        # RCE = -sum_k p_k log q_k with q one-hot and log 0 := A: only the k != y terms remain, -A (1 - p_y).
+        reverse = -log_zero * -log_p_y.expm1()
+        loss = alpha * -log_p_y + beta * reverse
+        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return symmetric_ce_loss(
-            input, target, alpha=self.alpha, beta=self.beta, log_zero=self.log_zero, weight=weight,
-            reduction=self.reduction,
-        )
 
+symmetric_ce_loss = SymmetricCELoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
+SPEC = LossSpec.of(
+    SymmetricCELoss,
     aliases=("sce", "symmetric_cross_entropy"),
-    factory=SymmetricCELoss,
-    summary="alpha * cross-entropy + beta * reverse cross-entropy, robust to label noise",
     family="classification",
     source="Wang et al., Symmetric Cross Entropy for Robust Learning with Noisy Labels, ICCV 2019",
-    contract=InputContract(input="logits", target="class_indices", input_shape="(N, C)", target_shape="(N,)",
-                           output_shape="(N,) with reduction='none', else ()"),
+    contract=CLASS_LOGITS,
     example=class_index_logits,
     reference=symmetric_ce_reference,
-    functional=symmetric_ce_loss,
-    tags=frozenset({"weight", "compile"}),
+    tags={"weight", "compile"},
     identities=(
         Identity({"alpha": 1.0, "beta": 0.0}, "cross_entropy", note="symmetric_ce with alpha=1, beta=0 is cross-entropy"),
     ),
