@@ -222,7 +222,9 @@ def _functional(
         missing = sorted(required - context_values.keys())
         if missing:
             raise ContextError(f"{name} needs the context keyword {missing[0]!r}: pass {missing[0]}=... .")
-        return compute(input, target, **validate_params(name, params, given), **context_values)
+        values = validate_params(name, params, given)
+        cls.check_params(values)  # type: ignore[attr-defined]
+        return compute(input, target, **values, **context_values)
 
     functional.__name__ = f"{name}_loss"
     functional.__qualname__ = functional.__name__

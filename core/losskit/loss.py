@@ -103,6 +103,7 @@ class Loss(nn.Module):
         cls = type(self)
         self._config_name = cls.loss_name or cls.__name__
         values = validate_params(self._config_name, self.params, hparams)
+        cls.check_params(values)
         dropped = declare.dropped_params(self, values, self._config_name)
         if dropped:
             raise SpecError(
@@ -123,8 +124,17 @@ class Loss(nn.Module):
         if hparams is not None and name in hparams:  # one store: maths, repr and config agree
             declared = next(p for p in self.params if p.name == name)
             value = declared.validate(value, owner=self._config_name)
+            type(self).check_params({**hparams, name: value})
             hparams[name] = value
         super().__setattr__(name, value)
+
+    @classmethod
+    def check_params(cls, values: dict[str, Any]) -> None:
+        """A rule across parameters (each one alone is checked by its declaration), e.g. "exactly one of two".
+
+        Override it to raise :class:`~losskit.InvalidParamError`; it runs wherever parameters are
+        validated: construction, assignment, ``get_loss``, configs and the functional form.
+        """
 
     @property
     def hparams(self) -> dict[str, Any]:

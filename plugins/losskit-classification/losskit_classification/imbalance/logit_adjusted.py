@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor
 
 from losskit import Identity, Loss, LossSpec, param, reduction_param
@@ -78,8 +80,9 @@ class LogitAdjustedLoss(Loss, name=NAME):
     )
     reduction: Reduction = reduction_param()
 
-    def __post_init__(self) -> None:
-        _prior_source(self.class_priors, self.samples_per_class)  # refuse both or neither at construction
+    @classmethod
+    def check_params(cls, values: dict[str, Any]) -> None:
+        _prior_source(values["class_priors"], values["samples_per_class"])  # both or neither is refused
 
     @staticmethod
     def compute(
@@ -92,7 +95,6 @@ class LogitAdjustedLoss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        # The functional form has no construction step: the choice of source is made (and checked) here.
         source, values = _prior_source(class_priors, samples_per_class)
         check_logits_and_labels(NAME, input, target)
         priors = per_class(NAME, source, values, input)
