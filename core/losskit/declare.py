@@ -119,7 +119,8 @@ def _resolve(cls: type, attr: str, declared: Param) -> Param:
 
 
 def collect_params(cls: type, base: type) -> tuple[Param, ...] | None:
-    """The parameters ``cls`` declares with :func:`param`, after its bases'; ``None`` when none in its MRO does.
+    """The parameters ``cls`` declares with :func:`param`, after its bases' and before ``reduction``;
+    ``None`` when no class in its MRO declares any.
 
     A class body that sets ``params = (...)`` explicitly (the original API) keeps that tuple.
     """
@@ -141,6 +142,8 @@ def collect_params(cls: type, base: type) -> tuple[Param, ...] | None:
             merged.update((p.name, p) for p in vars(klass)["params"])
         if klass is cls:
             merged.update((attr, _resolve(cls, attr, p)) for attr, p in own.items())
+    if "reduction" in merged:  # the shared parameter comes last, after the loss's own, as in torch
+        merged["reduction"] = merged.pop("reduction")
     return tuple(merged.values())
 
 

@@ -80,4 +80,5 @@ def mean_over(total: Tensor, denominator: Tensor | float) -> Tensor:
     if not isinstance(denominator, Tensor):
         return total / denominator if denominator else total * 0.0
     denominator = denominator.to(total.dtype)
-    return total / torch.where(denominator != 0, denominator, 1)
+    nonzero = denominator != 0
+    return torch.where(nonzero, total / torch.where(nonzero, denominator, 1), total * 0.0)
