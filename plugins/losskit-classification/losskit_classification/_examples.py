@@ -62,10 +62,9 @@ def class_index_log_probabilities(
 def log_probabilities_and_probabilities(
     generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
 ) -> Example:
-    """Log-probabilities ``(N, C)`` and probability targets ``(N, C)`` (rows sum to 1)."""
-    input = _normal(generator, batch_size, NUM_CLASSES).log_softmax(dim=1)
-    target = _normal(generator, batch_size, NUM_CLASSES).softmax(dim=1)
-    return Example(_to(input, dtype, device), _to(target, dtype, device))
+    """Log-probabilities ``(N, C)`` (a log-softmax) and probability targets ``(N, C)`` (rows sum to 1)."""
+    example = soft_target_logits(generator, dtype=torch.float64, device="cpu", batch_size=batch_size)
+    return Example(_to(example.input.log_softmax(dim=1), dtype, device), _to(example.target, dtype, device))
 
 
 def binary_probabilities(

@@ -7,6 +7,7 @@ import torch
 
 from losskit import get_loss, get_spec
 from losskit.errors import ContextError, InvalidParamError, LossInputError
+from losskit_classification.standard import SPECS
 
 X = torch.randn(4, 5)
 Y = torch.tensor([0, 1, 4, 2])
@@ -49,12 +50,29 @@ def test_functional_forms_validate_their_params(name, params, match) -> None:
         spec.functional(example.input, example.target, **params, **example.context)
 
 
-@pytest.mark.parametrize("name", ["cross_entropy", "nll", "focal", "linear_cross_entropy", "ctc"])
+@pytest.mark.parametrize("name", sorted(spec.name for spec in SPECS))
 def test_functional_forms_refuse_an_unknown_reduction(name) -> None:
     spec = get_spec(name)
     example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
-    with pytest.raises((LossInputError, InvalidParamError), match="reduction"):
+    with pytest.raises(InvalidParamError, match="reduction: must be one of .*did you mean 'mean'"):
         spec.functional(example.input, example.target, reduction="meen", **example.context)
+
+
+@pytest.mark.parametrize("name", sorted(spec.name for spec in SPECS))
+def test_functional_forms_refuse_an_unknown_keyword(name) -> None:
+    spec = get_spec(name)
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
+    with pytest.raises(InvalidParamError, match="unknown parameter or context keyword"):
+        spec.functional(example.input, example.target, not_a_keyword=1, **example.context)
+
+
+@pytest.mark.parametrize(("name", "missing"), [("ctc", "input_lengths"), ("linear_cross_entropy", "classifier_weight")])
+def test_functional_forms_need_their_context(name, missing) -> None:
+    spec = get_spec(name)
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
+    context = {k: v for k, v in example.context.items() if k != missing}
+    with pytest.raises(ContextError, match=missing):
+        spec.functional(example.input, example.target, **context)
 
 
 @pytest.mark.parametrize("name", ["cross_entropy", "nll", "focal", "multi_margin"])

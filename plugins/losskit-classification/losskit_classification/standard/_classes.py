@@ -1,4 +1,4 @@
-"""Shared handling of class-index targets: shape checks, per-class weights, reductions over kept targets.
+"""Shared handling of class-index targets: shape checks, per-class weights, the weights of kept targets.
 
 ``input`` is ``(N, C, d_1, ..., d_K)`` (class scores along dim 1, like torch) and
 ``target`` is ``(N, d_1, ..., d_K)`` of ``torch.long`` class indices.
@@ -11,12 +11,12 @@ from torch import Tensor
 
 from losskit import Param
 from losskit.errors import LossInputError
-from losskit.inputs import check_class_indices, check_floating, check_tensor
+from losskit.inputs import check_class_indices, check_floating, check_tensor, check_value_set
 
+#: The per-class weights of the class-index losses (torch's ``weight=`` of ``CrossEntropyLoss``).
 CLASS_WEIGHTS = Param(
     "class_weights", None, "one weight per class (length C), or None for equal weights", type=tuple, ge=0, nullable=True
 )
-IGNORE_INDEX = Param("ignore_index", -100, "target value that contributes neither loss nor gradient", type=int)
 
 
 def check_class_input(owner: str, input: Tensor) -> None:
@@ -48,14 +48,7 @@ def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_inde
 def check_signs(owner: str, target: Tensor) -> None:
     """Floating targets holding only -1 and +1."""
     check_floating(owner, "target", target)
-    if torch.compiler.is_compiling() or target.numel() == 0:
-        return
-    bad = (target != 1) & (target != -1)
-    if bool(bad.any()):
-        raise LossInputError(
-            f"{owner}: target must hold -1 or +1, got {target[bad][0].item():g}. "
-            "For {0, 1} labels use 2 * target - 1."
-        )
+    check_value_set(owner, "target", target, (-1, 1), "For {0, 1} labels use 2 * target - 1.")
 
 
 def class_weight_tensor(owner: str, weights: tuple[float, ...] | None, input: Tensor) -> Tensor | None:
@@ -71,22 +64,11 @@ def class_weight_tensor(owner: str, weights: tuple[float, ...] | None, input: Te
     return torch.tensor(weights, dtype=input.dtype, device=input.device)
 
 
-def reduce_over(owner: str, loss: Tensor, reduction: str, denominator: Tensor) -> Tensor:
-    """``'none'``: ``loss``; ``'sum'``: its sum; ``'mean'``: its sum over ``denominator`` (0 when that is 0)."""
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    if reduction == "mean":
-        # Not mean_over: its clamp to 1 suits counts, but a sum of class weights may lie in (0, 1).
-        denominator = denominator.to(total.dtype)
-        return total / torch.where(denominator > 0, denominator, 1)
-    raise LossInputError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
-
-
 def kept_weights(target: Tensor, ignore_index: int, class_weights: Tensor | None, dtype: torch.dtype) -> Tensor:
-    """Per-target weight ``w_{y_n}`` (1 without class weights), 0 where ``target == ignore_index``."""
+    """Per-target weight ``w_{y_n}`` (1 without class weights), 0 where ``target == ignore_index``.
+
+    Their sum is the ``'mean'`` denominator of cross-entropy and NLL (``mean_denominator='weights'``).
+    """
     kept = target != ignore_index
     if class_weights is None:
         return kept.to(dtype)

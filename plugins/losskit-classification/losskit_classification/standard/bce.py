@@ -13,17 +13,7 @@ from .._examples import binary_probabilities
 from .reference import bce_reference
 
 
-def bce_loss(input: Tensor, target: Tensor, *, weight: Tensor | None = None, reduction: Reduction = "mean") -> Tensor:
-    """Functional form of :class:`BCELoss`."""
-    check_same_shape("bce", input, target)
-    check_floating("bce", "input", input)
-    check_floating("bce", "target", target)
-    check_values_in("bce", "input", input, 0.0, 1.0, "bce takes probabilities; for logits use bce_with_logits.")
-    check_values_in("bce", "target", target, 0.0, 1.0)
-    return reduce(F.binary_cross_entropy(input, target, reduction="none"), reduction, weight=weight, owner="bce")
-
-
-class BCELoss(Loss):
+class BCELoss(Loss, name="bce"):
     r"""Binary cross-entropy between probabilities and targets in ``[0, 1]``.
 
     .. math::
@@ -45,30 +35,31 @@ class BCELoss(Loss):
     Examples:
         >>> loss = BCELoss()
         >>> loss(torch.tensor([0.9, 0.2]), torch.tensor([1.0, 0.0]))
+        tensor(0.1643)
 
     Reference: Cox, The regression analysis of binary sequences, JRSS B 1958. Matches ``torch.nn.BCELoss``.
     """
 
-    loss_name = "bce"
-    params = (reduction_param(),)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, reduction: Reduction = "mean") -> None:
-        super().__init__(reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
+        check_same_shape("bce", input, target, floating=True)
+        check_floating("bce", "target", target)
+        check_values_in("bce", "input", input, 0.0, 1.0, "bce takes probabilities; for logits use bce_with_logits.")
+        check_values_in("bce", "target", target, 0.0, 1.0)
+        return reduce(F.binary_cross_entropy(input, target, reduction="none"), reduction, weight=weight, owner="bce")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return bce_loss(input, target, weight=weight, reduction=self.reduction)
 
+bce_loss = BCELoss.functional
 
-SPEC = LossSpec(
-    name="bce",
-    aliases=("binary_cross_entropy",),
-    factory=BCELoss,
-    summary="binary cross-entropy of probabilities",
+SPEC = LossSpec.of(
+    BCELoss,
     family="classification",
     source="Cox 1958 (logistic regression); torch.nn.BCELoss",
-    contract=InputContract(input="probabilities", target="binary"),
+    contract=InputContract("probabilities", "binary"),
     example=binary_probabilities,
     reference=bce_reference,
-    functional=bce_loss,
-    tags=frozenset({"weight"}),
+    aliases=("binary_cross_entropy",),
+    tags={"weight"},
 )

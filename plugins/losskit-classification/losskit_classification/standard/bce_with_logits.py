@@ -6,22 +6,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import BINARY_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_floating, check_same_shape, check_values_in
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
 from .reference import bce_with_logits_reference
-
-POS_WEIGHT = Param(
-    "pos_weight",
-    None,
-    "weight of the positive term per class (length of the last input dim, or 1), or None",
-    type=tuple,
-    ge=0,
-    nullable=True,
-)
 
 
 def _pos_weight_tensor(pos_weight: tuple[float, ...] | None, input: Tensor) -> Tensor | None:
@@ -36,28 +28,8 @@ def _pos_weight_tensor(pos_weight: tuple[float, ...] | None, input: Tensor) -> T
     return torch.tensor(pos_weight, dtype=input.dtype, device=input.device)
 
 
-def bce_with_logits_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    pos_weight: tuple[float, ...] | None = None,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`BCEWithLogitsLoss`."""
-    owner = "bce_with_logits"
-    check_same_shape(owner, input, target)
-    check_floating(owner, "input", input)
-    check_floating(owner, "target", target)
-    check_values_in(owner, "target", target, 0.0, 1.0)
-    loss = F.binary_cross_entropy_with_logits(
-        input, target, pos_weight=_pos_weight_tensor(pos_weight, input), reduction="none"
-    )
-    return reduce(loss, reduction, weight=weight, owner=owner)
-
-
-class BCEWithLogitsLoss(Loss):
-    r"""Binary cross-entropy of ``sigmoid(x)``, computed stably from the logits.
+class BCEWithLogitsLoss(Loss, name="bce_with_logits"):
+    r"""Binary cross-entropy of ``sigmoid(x)``, computed stably from the logits, with a positive weight per class.
 
     .. math::
         \ell_n = -\big(p_c\, y_n \log \sigma(x_n) + (1 - y_n) \log \sigma(-x_n)\big)
@@ -77,32 +49,46 @@ class BCEWithLogitsLoss(Loss):
 
     Examples:
         >>> loss = BCEWithLogitsLoss(pos_weight=(2.0, 1.0))
-        >>> loss(torch.randn(4, 2), torch.randint(0, 2, (4, 2)).float())
+        >>> loss(torch.tensor([[1.0, -1.0], [0.0, 2.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+        tensor(0.4400)
 
     Reference: Cox, The regression analysis of binary sequences, JRSS B 1958.
     Matches ``torch.nn.BCEWithLogitsLoss``.
     """
 
-    loss_name = "bce_with_logits"
-    params = (POS_WEIGHT, reduction_param())
+    pos_weight: tuple[float, ...] | None = param(
+        None, "weight of the positive term per class (length of the last input dim, or 1), or None", ge=0
+    )
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, pos_weight: tuple[float, ...] | None = None, reduction: Reduction = "mean") -> None:
-        super().__init__(pos_weight=pos_weight, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        pos_weight: tuple[float, ...] | None,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        owner = "bce_with_logits"
+        check_same_shape(owner, input, target, floating=True)
+        check_floating(owner, "target", target)
+        check_values_in(owner, "target", target, 0.0, 1.0)
+        loss = F.binary_cross_entropy_with_logits(
+            input, target, pos_weight=_pos_weight_tensor(pos_weight, input), reduction="none"
+        )
+        return reduce(loss, reduction, weight=weight, owner=owner)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return bce_with_logits_loss(input, target, pos_weight=self.pos_weight, weight=weight, reduction=self.reduction)
 
+bce_with_logits_loss = BCEWithLogitsLoss.functional
 
-SPEC = LossSpec(
-    name="bce_with_logits",
-    aliases=("binary_cross_entropy_with_logits", "sigmoid_cross_entropy"),
-    factory=BCEWithLogitsLoss,
-    summary="binary cross-entropy on logits; pos_weight per class",
+SPEC = LossSpec.of(
+    BCEWithLogitsLoss,
     family="classification",
     source="Cox 1958 (logistic regression); torch.nn.BCEWithLogitsLoss",
-    contract=InputContract(input="logits", target="binary"),
+    contract=BINARY_LOGITS,
     example=multilabel_logits,
     reference=bce_with_logits_reference,
-    functional=bce_with_logits_loss,
-    tags=frozenset({"weight"}),
+    aliases=("binary_cross_entropy_with_logits", "sigmoid_cross_entropy"),
+    tags={"weight"},
 )

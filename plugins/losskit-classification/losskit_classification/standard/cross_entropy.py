@@ -5,64 +5,26 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, Param, ignore_index_param, reduction_param
+from losskit.contract import DENSE_CLASS_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_tensor, check_values_in
-from losskit.reduction import Reduction
+from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._classes import (
-    CLASS_WEIGHTS,
-    IGNORE_INDEX,
-    check_class_input,
-    check_class_target,
-    class_weight_tensor,
-    kept_weights,
-    reduce_over,
-)
+from ._classes import CLASS_WEIGHTS, check_class_input, check_class_target, class_weight_tensor, kept_weights
 from .reference import cross_entropy_reference
 
+#: Shared with linear_cross_entropy.
 LABEL_SMOOTHING = Param("label_smoothing", 0.0, "mass moved from the target to a uniform distribution", ge=0.0, le=1.0)
 
 
-def cross_entropy_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    class_weights: tuple[float, ...] | None = None,
-    ignore_index: int = -100,
-    label_smoothing: float = 0.0,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`CrossEntropyLoss`."""
-    owner = "cross_entropy"
-    check_class_input(owner, input)
-    check_tensor(owner, "target", target)
-    weights = class_weight_tensor(owner, class_weights, input)
-    if target.is_floating_point():
-        if target.shape != input.shape:
-            raise LossInputError(
-                f"{owner}: a floating target is read as class probabilities and must have the input's shape "
-                f"{tuple(input.shape)}, got {tuple(target.shape)}. For class indices pass target.long()."
-            )
-        check_values_in(owner, "probability targets", target, 0.0, 1.0, "Each row should be a distribution.")
-        denominator = None
-    else:
-        check_class_target(owner, input, target, ignore_index=ignore_index)
-        target = target.long()  # any integer dtype passed the check; torch's kernel takes int64 (a no-op for it)
-        denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
-    loss = F.cross_entropy(
-        input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"
-    )
-    if denominator is None:
-        denominator = input.new_tensor(loss.numel())
-    return reduce_over(owner, loss, reduction, denominator)
+class CrossEntropyLoss(Loss, name="cross_entropy"):
+    r"""Softmax cross-entropy of logits against class indices or class probabilities,
+    with class weights, ``ignore_index`` and label smoothing.
 
-
-class CrossEntropyLoss(Loss):
-    r"""Negative log-likelihood of the target class under a softmax over the logits.
-
-    For class indices :math:`y_n` with class weights :math:`w` and smoothing :math:`\varepsilon`:
+    For class indices :math:`y_n` with class weights :math:`w` and smoothing :math:`\varepsilon`, the
+    negative log-likelihood of the target class under a softmax over the logits:
 
     .. math::
         \ell_n = (1-\varepsilon)\, w_{y_n} (-\log p_{n,y_n})
@@ -87,7 +49,8 @@ class CrossEntropyLoss(Loss):
 
     Examples:
         >>> loss = CrossEntropyLoss(label_smoothing=0.1)
-        >>> loss(torch.randn(4, 3), torch.tensor([0, 2, 1, 2]))
+        >>> loss(torch.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), torch.tensor([0, 2]))
+        tensor(0.4955)
 
     Deviation from torch: when every target is ignored, ``'mean'`` gives 0 (torch gives nan).
 
@@ -95,49 +58,53 @@ class CrossEntropyLoss(Loss):
     (label smoothing). Matches ``torch.nn.CrossEntropyLoss``.
     """
 
-    loss_name = "cross_entropy"
-    params = (CLASS_WEIGHTS, IGNORE_INDEX, LABEL_SMOOTHING, reduction_param())
+    class_weights: tuple[float, ...] | None = CLASS_WEIGHTS
+    ignore_index: int = ignore_index_param()
+    label_smoothing: float = LABEL_SMOOTHING
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
         *,
-        class_weights: tuple[float, ...] | None = None,
-        ignore_index: int = -100,
-        label_smoothing: float = 0.0,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(
-            class_weights=class_weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction
+        class_weights: tuple[float, ...] | None,
+        ignore_index: int,
+        label_smoothing: float,
+        reduction: Reduction,
+    ) -> Tensor:
+        owner = "cross_entropy"
+        check_class_input(owner, input)
+        check_tensor(owner, "target", target)
+        weights = class_weight_tensor(owner, class_weights, input)
+        if target.is_floating_point():
+            if target.shape != input.shape:
+                raise LossInputError(
+                    f"{owner}: a floating target is read as class probabilities and must have the input's shape "
+                    f"{tuple(input.shape)}, got {tuple(target.shape)}. For class indices pass target.long()."
+                )
+            check_values_in(owner, "probability targets", target, 0.0, 1.0, "Each row should be a distribution.")
+            denominator = None  # the number of samples
+        else:
+            check_class_target(owner, input, target, ignore_index=ignore_index)
+            target = target.long()  # any integer dtype passed the check; torch's kernel takes int64 (a no-op for it)
+            denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
+        loss = F.cross_entropy(
+            input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"
         )
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return cross_entropy_loss(
-            input,
-            target,
-            class_weights=self.class_weights,
-            ignore_index=self.ignore_index,
-            label_smoothing=self.label_smoothing,
-            reduction=self.reduction,
-        )
+        return reduce(loss, reduction, denominator=denominator, owner=owner)
 
 
-SPEC = LossSpec(
-    name="cross_entropy",
-    aliases=("ce",),
-    factory=CrossEntropyLoss,
-    summary="softmax cross-entropy; class weights, ignore_index, label smoothing, soft targets",
+cross_entropy_loss = CrossEntropyLoss.functional
+
+SPEC = LossSpec.of(
+    CrossEntropyLoss,
     family="classification",
     source="Szegedy et al. 2016 (label smoothing); torch.nn.CrossEntropyLoss",
-    contract=InputContract(
-        input="logits",
-        target="class_indices",
-        input_shape="(N, C, *)",
-        target_shape="(N, *) class indices, or (N, C, *) probabilities",
-        output_shape="(N, *) with reduction='none', else ()",
-    ),
+    contract=DENSE_CLASS_LOGITS.with_shapes(target="(N, *) class indices, or (N, C, *) probabilities"),
     example=class_index_logits,
     reference=cross_entropy_reference,
-    functional=cross_entropy_loss,
-    tags=frozenset({"ignore_index", "compile"}),
+    aliases=("ce",),
+    tags={"ignore_index", "compile"},
     mean_denominator="weights",
 )

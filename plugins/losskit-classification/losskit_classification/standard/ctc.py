@@ -6,10 +6,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.errors import LossInputError
 from losskit.inputs import check_floating, check_ndim, check_tensor
-from losskit.reduction import Reduction, mean_over
+from losskit.precision import working
+from losskit.reduction import Reduction, reduce
 
 from .._examples import ctc_alignments
 from .reference import ctc_reference
@@ -60,42 +61,9 @@ def _check(input: Tensor, target: Tensor, input_lengths: Tensor, target_lengths:
         )
 
 
-def ctc_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    input_lengths: Tensor,
-    target_lengths: Tensor,
-    blank: int = 0,
-    zero_infinity: bool = False,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`CTCLoss`."""
-    _check(input, target, input_lengths, target_lengths, blank)
-    # torch's CTC kernels take float32/float64 only; half precision is computed in float32.
-    work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    # torch's CTC backward returns the gradient of the loss of log_softmax(input), which is the true
-    # gradient only for normalised input. Normalising here (a no-op on log-probabilities) makes the
-    # loss that function, so its gradient is exact for any input, logits included.
-    work = work.log_softmax(dim=2)
-    if work.shape[1] == 0:  # torch refuses an empty batch
-        loss = work.sum(dim=(0, 2))
-    else:
-        loss = F.ctc_loss(
-            work, target, input_lengths, target_lengths, blank=blank, reduction="none", zero_infinity=zero_infinity
-        )
-    if reduction == "mean":
-        per_label = loss / target_lengths.to(loss.dtype).clamp_min(1)
-        loss = mean_over(per_label.sum(), loss.new_tensor(loss.numel()))
-    elif reduction == "sum":
-        loss = loss.sum()
-    elif reduction != "none":
-        raise LossInputError(f"ctc: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
-    return loss.to(input.dtype)
-
-
-class CTCLoss(Loss):
-    r"""Negative log-probability of a label sequence summed over all its CTC alignments.
+class CTCLoss(Loss, name="ctc"):
+    r"""Connectionist temporal classification: the negative log-probability of a label sequence summed
+    over all its alignments, for sequence labels without frame-level alignment.
 
     .. math::
         \ell_n = -\log \sum_{\pi \in \mathcal{B}^{-1}(y_n)} \prod_{t=1}^{T_n} p_{t, n, \pi_t}
@@ -120,53 +88,62 @@ class CTCLoss(Loss):
         ``input_lengths`` and ``target_lengths`` (required): ``(N,)`` integer tensors.
 
     Examples:
-        >>> loss = CTCLoss()
-        >>> log_probs = torch.randn(8, 2, 5).log_softmax(2)
-        >>> loss(log_probs, torch.tensor([[1, 2], [3, 3]]),
-        ...      input_lengths=torch.tensor([8, 8]), target_lengths=torch.tensor([2, 2]))
+        >>> loss = CTCLoss(reduction="sum")
+        >>> log_probs = torch.tensor([[[0.5, 0.3, 0.2]], [[0.2, 0.6, 0.2]], [[0.6, 0.2, 0.2]]]).log()
+        >>> loss(log_probs, torch.tensor([[1]]), input_lengths=torch.tensor([3]), target_lengths=torch.tensor([1]))
+        tensor(0.8210)
 
     Reference: Graves, Fernández, Gomez, Schmidhuber. Connectionist temporal classification: labelling
     unsegmented sequence data with recurrent neural networks. ICML 2006. Matches ``torch.nn.CTCLoss``.
     """
 
-    loss_name = "ctc"
-    params = (
-        Param("blank", 0, "index of the blank class", type=int, ge=0),
-        Param("zero_infinity", False, "replace infinite losses (impossible alignments) and their gradients by 0", bool),
-        reduction_param(),
-    )
+    blank: int = param(0, "index of the blank class", ge=0)
+    zero_infinity: bool = param(False, "replace infinite losses (impossible alignments) and their gradients by 0")
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, blank: int = 0, zero_infinity: bool = False, reduction: Reduction = "mean") -> None:
-        super().__init__(blank=blank, zero_infinity=zero_infinity, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        blank: int,
+        zero_infinity: bool,
+        reduction: Reduction,
+        input_lengths: Tensor,
+        target_lengths: Tensor,
+    ) -> Tensor:
+        _check(input, target, input_lengths, target_lengths, blank)
+        # torch's CTC kernels take float32/float64 only; half precision is computed in float32.
+        # torch's CTC backward returns the gradient of the loss of log_softmax(input), which is the true
+        # gradient only for normalised input. Normalising here (a no-op on log-probabilities) makes the
+        # loss that function, so its gradient is exact for any input, logits included.
+        work = working(input).log_softmax(dim=2)
+        if work.shape[1] == 0:  # torch refuses an empty batch
+            loss = work.sum(dim=(0, 2))
+        else:
+            loss = F.ctc_loss(
+                work, target, input_lengths, target_lengths, blank=blank, reduction="none", zero_infinity=zero_infinity
+            )
+        if reduction == "mean":  # each loss over its target length, then the mean over the batch
+            loss = loss / target_lengths.to(loss.dtype).clamp_min(1)
+        return reduce(loss, reduction, owner="ctc").to(input.dtype)
 
-    def forward(self, input: Tensor, target: Tensor, *, input_lengths: Tensor, target_lengths: Tensor) -> Tensor:
-        return ctc_loss(
-            input,
-            target,
-            input_lengths=input_lengths,
-            target_lengths=target_lengths,
-            blank=self.blank,
-            zero_infinity=self.zero_infinity,
-            reduction=self.reduction,
-        )
 
+ctc_loss = CTCLoss.functional
 
-SPEC = LossSpec(
-    name="ctc",
-    aliases=("ctc_loss", "connectionist_temporal_classification"),
-    factory=CTCLoss,
-    summary="connectionist temporal classification: sequence labels without alignment",
+SPEC = LossSpec.of(
+    CTCLoss,
     family="classification",
     source="Graves et al. 2006, Connectionist temporal classification, ICML; torch.nn.CTCLoss",
     contract=InputContract(
-        input="log_probabilities",
-        target="class_indices",
+        "log_probabilities",
+        "class_indices",
         input_shape="(T, N, C)",
         target_shape="(N, S) padded or (sum(target_lengths),)",
         output_shape="(N,) with reduction='none', else ()",
     ),
     example=ctc_alignments,
     reference=ctc_reference,
-    functional=ctc_loss,
+    aliases=("ctc_loss", "connectionist_temporal_classification"),
     mean_denominator="custom",
 )

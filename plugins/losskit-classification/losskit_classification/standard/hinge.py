@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, Param, reduction_param
+from losskit.contract import SIGN_LOGITS
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from .._examples import sign_targets
@@ -16,29 +17,13 @@ MARGIN = Param("margin", 1.0, "the score y * x below which a sample is penalised
 
 
 def _hinge(owner: str, input: Tensor, target: Tensor, margin: float) -> Tensor:
-    check_same_shape(owner, input, target)
-    check_floating(owner, "input", input)
+    check_same_shape(owner, input, target, floating=True)
     check_signs(owner, target)
     return (margin - target * input).clamp_min(0)
 
 
-def hinge_loss(
-    input: Tensor, target: Tensor, *, margin: float = 1.0, weight: Tensor | None = None, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`HingeLoss`."""
-    return reduce(_hinge("hinge", input, target, margin), reduction, weight=weight, owner="hinge")
-
-
-def squared_hinge_loss(
-    input: Tensor, target: Tensor, *, margin: float = 1.0, weight: Tensor | None = None, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`SquaredHingeLoss`."""
-    loss = _hinge("squared_hinge", input, target, margin).square()
-    return reduce(loss, reduction, weight=weight, owner="squared_hinge")
-
-
-class HingeLoss(Loss):
-    r"""Binary SVM hinge loss of a score against a ±1 label.
+class HingeLoss(Loss, name="hinge"):
+    r"""Binary SVM hinge loss :math:`\max(0, \text{margin} - y x)` of a score against a ±1 label.
 
     .. math::
         \ell_n = \max(0,\ \text{margin} - y_n x_n)
@@ -64,18 +49,19 @@ class HingeLoss(Loss):
     Reference: Cortes and Vapnik, Support-vector networks, Machine Learning 1995.
     """
 
-    loss_name = "hinge"
-    params = (MARGIN, reduction_param())
+    margin: float = MARGIN
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(margin=margin, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        return reduce(_hinge("hinge", input, target, margin), reduction, weight=weight, owner="hinge")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return hinge_loss(input, target, margin=self.margin, weight=weight, reduction=self.reduction)
 
-
-class SquaredHingeLoss(Loss):
-    r"""Squared binary hinge loss (the L2-SVM loss): differentiable at the margin.
+class SquaredHingeLoss(Loss, name="squared_hinge"):
+    r"""Squared binary hinge loss :math:`\max(0, \text{margin} - y x)^2` (the L2-SVM loss) on ±1 labels:
+    differentiable at the margin.
 
     .. math::
         \ell_n = \max(0,\ \text{margin} - y_n x_n)^2
@@ -98,40 +84,38 @@ class SquaredHingeLoss(Loss):
     Reference: Cortes and Vapnik, Support-vector networks, Machine Learning 1995 (the quadratic slack form).
     """
 
-    loss_name = "squared_hinge"
-    params = (MARGIN, reduction_param())
+    margin: float = MARGIN
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(margin=margin, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        loss = _hinge("squared_hinge", input, target, margin).square()
+        return reduce(loss, reduction, weight=weight, owner="squared_hinge")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return squared_hinge_loss(input, target, margin=self.margin, weight=weight, reduction=self.reduction)
 
+hinge_loss = HingeLoss.functional
+squared_hinge_loss = SquaredHingeLoss.functional
 
-HINGE_SPEC = LossSpec(
-    name="hinge",
-    aliases=("svm_hinge",),
-    factory=HingeLoss,
-    summary="binary SVM hinge max(0, margin - y x) on ±1 targets",
+HINGE_SPEC = LossSpec.of(
+    HingeLoss,
     family="classification",
     source="Cortes and Vapnik 1995, Support-vector networks",
-    contract=InputContract(input="logits", target="signs"),
+    contract=SIGN_LOGITS,
     example=sign_targets,
     reference=hinge_reference,
-    functional=hinge_loss,
-    tags=frozenset({"weight", "no_gradcheck"}),
+    aliases=("svm_hinge",),
+    tags={"weight", "no_gradcheck"},
 )
 
-SQUARED_HINGE_SPEC = LossSpec(
-    name="squared_hinge",
-    aliases=("l2_svm",),
-    factory=SquaredHingeLoss,
-    summary="squared binary hinge max(0, margin - y x)^2 on ±1 targets",
+SQUARED_HINGE_SPEC = LossSpec.of(
+    SquaredHingeLoss,
     family="classification",
     source="Cortes and Vapnik 1995, Support-vector networks",
-    contract=InputContract(input="logits", target="signs"),
+    contract=SIGN_LOGITS,
     example=sign_targets,
     reference=squared_hinge_reference,
-    functional=squared_hinge_loss,
-    tags=frozenset({"weight"}),
+    aliases=("l2_svm",),
+    tags={"weight"},
 )

@@ -2,36 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.inputs import check_floating, check_same_shape, check_values_in
-from losskit.reduction import mean_over, reduce
+from losskit.reduction import reduce
 
 from .._examples import log_probabilities_and_probabilities
 from .reference import kl_div_reference
 
-REDUCTIONS = ("batchmean", "mean", "sum", "none")
+KLReduction = Literal["batchmean", "mean", "sum", "none"]
 
 
-def kl_div_loss(input: Tensor, target: Tensor, *, log_target: bool = False, reduction: str = "batchmean") -> Tensor:
-    """Functional form of :class:`KLDivLoss`."""
-    check_same_shape("kl_div", input, target)
-    check_floating("kl_div", "input", input)
-    check_floating("kl_div", "target", target)
-    if not log_target:
-        hint = "Targets are probabilities; for log-probabilities set log_target=True."
-        check_values_in("kl_div", "target", target, 0.0, 1.0, hint)
-    loss = F.kl_div(input, target, reduction="none", log_target=log_target)
-    if reduction == "batchmean":
-        batch = input.shape[0] if input.dim() else 1
-        return mean_over(loss.sum(), loss.new_tensor(batch))
-    return reduce(loss, reduction, owner="kl_div")
-
-
-class KLDivLoss(Loss):
-    r"""Pointwise Kullback-Leibler divergence :math:`D_{KL}(y \,\|\, \exp x)`.
+class KLDivLoss(Loss, name="kl_div"):
+    r"""Kullback-Leibler divergence :math:`D_{KL}(y \,\|\, \exp x)` of target probabilities from
+    log-probabilities.
 
     .. math::
         \ell_{n,c} = y_{n,c} (\log y_{n,c} - x_{n,c})
@@ -49,34 +37,37 @@ class KLDivLoss(Loss):
 
     Examples:
         >>> loss = KLDivLoss()
-        >>> loss(torch.randn(4, 3).log_softmax(1), torch.randn(4, 3).softmax(1))
+        >>> loss(torch.tensor([[0.5, 0.5], [0.9, 0.1]]).log(), torch.tensor([[0.9, 0.1], [0.9, 0.1]]))
+        tensor(0.1840)
 
     Reference: Kullback and Leibler, On information and sufficiency, Ann. Math. Stat. 1951.
     Matches ``torch.nn.KLDivLoss``.
     """
 
-    loss_name = "kl_div"
-    params = (
-        Param("log_target", False, "whether the target holds log-probabilities", type=bool),
-        reduction_param("batchmean", REDUCTIONS),
-    )
+    log_target: bool = param(False, "whether the target holds log-probabilities")
+    reduction: KLReduction = reduction_param("batchmean", get_args(KLReduction))
 
-    def __init__(self, *, log_target: bool = False, reduction: str = "batchmean") -> None:
-        super().__init__(log_target=log_target, reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, log_target: bool, reduction: KLReduction) -> Tensor:
+        check_same_shape("kl_div", input, target, floating=True)
+        check_floating("kl_div", "target", target)
+        if not log_target:
+            hint = "Targets are probabilities; for log-probabilities set log_target=True."
+            check_values_in("kl_div", "target", target, 0.0, 1.0, hint)
+        loss = F.kl_div(input, target, reduction="none", log_target=log_target)
+        if reduction == "batchmean":  # the sum over the batch size N
+            return reduce(loss, "mean", denominator=input.shape[0] if input.dim() else 1, owner="kl_div")
+        return reduce(loss, reduction, owner="kl_div")
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return kl_div_loss(input, target, log_target=self.log_target, reduction=self.reduction)
 
+kl_div_loss = KLDivLoss.functional
 
-SPEC = LossSpec(
-    name="kl_div",
-    aliases=("kl_divergence", "kld"),
-    factory=KLDivLoss,
-    summary="Kullback-Leibler divergence of target probabilities from log-probabilities",
+SPEC = LossSpec.of(
+    KLDivLoss,
     family="classification",
     source="Kullback and Leibler 1951; torch.nn.KLDivLoss",
-    contract=InputContract(input="log_probabilities", target="soft"),
+    contract=InputContract("log_probabilities", "soft"),
     example=log_probabilities_and_probabilities,
     reference=kl_div_reference,
-    functional=kl_div_loss,
+    aliases=("kl_divergence", "kld"),
 )

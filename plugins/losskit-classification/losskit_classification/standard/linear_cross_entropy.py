@@ -13,14 +13,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, ignore_index_param, param, reduction_param
+from losskit.contract import EMBEDDINGS_AND_CLASSES
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_ndim, check_tensor
-from losskit.params import validate_params
-from losskit.reduction import Reduction
+from losskit.reduction import Reduction, reduce
 
 from .._examples import hidden_states
-from ._classes import IGNORE_INDEX, reduce_over
 from .cross_entropy import LABEL_SMOOTHING
 from .reference import linear_cross_entropy_reference
 
@@ -113,36 +112,9 @@ def _check(input: Tensor, target: Tensor, weight: Tensor, bias: Tensor | None, i
     check_class_indices(owner, target, weight.shape[0], ignore_index=ignore_index)
 
 
-def linear_cross_entropy_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    classifier_weight: Tensor,
-    classifier_bias: Tensor | None = None,
-    chunk_size: int = 1024,
-    ignore_index: int = -100,
-    label_smoothing: float = 0.0,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`LinearCrossEntropyLoss`."""
-    params = {
-        "chunk_size": chunk_size,
-        "ignore_index": ignore_index,
-        "label_smoothing": label_smoothing,
-        "reduction": reduction,
-    }
-    validate_params("linear_cross_entropy", LinearCrossEntropyLoss.params, params)
-    _check(input, target, classifier_weight, classifier_bias, ignore_index)
-    kept = target != ignore_index
-    index = torch.where(kept, target, 0)
-    loss = _ChunkedLinearCrossEntropy.apply(
-        input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk_size
-    )
-    return reduce_over("linear_cross_entropy", loss, reduction, kept.sum())
-
-
-class LinearCrossEntropyLoss(Loss):
-    r"""Cross-entropy of ``input @ classifier_weight.T + classifier_bias``, chunked over rows.
+class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
+    r"""Cross-entropy of a linear classifier's logits ``input @ classifier_weight.T + classifier_bias``,
+    chunked over rows so that the ``(N, V)`` logits never exist.
 
     .. math::
         z_n = W h_n + b,\qquad
@@ -168,68 +140,52 @@ class LinearCrossEntropyLoss(Loss):
         ``classifier_weight`` (required): ``(V, H)``, e.g. ``lm_head.weight``; ``classifier_bias``: ``(V,)``.
 
     Examples:
-        >>> head = torch.nn.Linear(16, 1000)
-        >>> loss = LinearCrossEntropyLoss(chunk_size=256)
-        >>> loss(torch.randn(8, 16), torch.randint(0, 1000, (8,)),
-        ...      classifier_weight=head.weight, classifier_bias=head.bias)
+        >>> loss = LinearCrossEntropyLoss(chunk_size=2)
+        >>> hidden, weight = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), torch.eye(2)
+        >>> loss(hidden, torch.tensor([0, 0, 1]), classifier_weight=weight, classifier_bias=torch.zeros(2))
+        tensor(0.7732)
 
     Reference: Wijmans, Huval, Hertzberg, Koltun, Krähenbühl. Cut Your Losses in Large-Vocabulary Language
     Models. ICLR 2025. Matches ``torch.nn.functional.linear_cross_entropy``.
     """
 
-    loss_name = "linear_cross_entropy"
-    params = (
-        Param("chunk_size", 1024, "rows of logits computed at a time", type=int, ge=1),
-        IGNORE_INDEX,
-        LABEL_SMOOTHING,
-        reduction_param(),
-    )
+    chunk_size: int = param(1024, "rows of logits computed at a time", ge=1)
+    ignore_index: int = ignore_index_param()
+    label_smoothing: float = LABEL_SMOOTHING
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
         *,
-        chunk_size: int = 1024,
-        ignore_index: int = -100,
-        label_smoothing: float = 0.0,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(
-            chunk_size=chunk_size, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction=reduction
-        )
-
-    def forward(
-        self, input: Tensor, target: Tensor, *, classifier_weight: Tensor, classifier_bias: Tensor | None = None
+        chunk_size: int,
+        ignore_index: int,
+        label_smoothing: float,
+        reduction: Reduction,
+        classifier_weight: Tensor,
+        classifier_bias: Tensor | None = None,
     ) -> Tensor:
-        return linear_cross_entropy_loss(
-            input,
-            target,
-            classifier_weight=classifier_weight,
-            classifier_bias=classifier_bias,
-            chunk_size=self.chunk_size,
-            ignore_index=self.ignore_index,
-            label_smoothing=self.label_smoothing,
-            reduction=self.reduction,
+        _check(input, target, classifier_weight, classifier_bias, ignore_index)
+        kept = target != ignore_index
+        index = torch.where(kept, target, 0)
+        loss = _ChunkedLinearCrossEntropy.apply(
+            input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk_size
         )
+        return reduce(loss, reduction, denominator=kept.sum(), owner="linear_cross_entropy")
 
 
-SPEC = LossSpec(
-    name="linear_cross_entropy",
-    aliases=("fused_linear_cross_entropy", "chunked_cross_entropy"),
-    factory=LinearCrossEntropyLoss,
-    summary="cross-entropy of a linear classifier, chunked so the (N, V) logits never exist",
+linear_cross_entropy_loss = LinearCrossEntropyLoss.functional
+
+SPEC = LossSpec.of(
+    LinearCrossEntropyLoss,
     family="classification",
     source="Wijmans et al. 2025, Cut Your Losses in Large-Vocabulary Language Models, ICLR; "
     "torch.nn.functional.linear_cross_entropy",
-    contract=InputContract(
-        input="embeddings",
-        target="class_indices",
-        input_shape="(N, H)",
-        target_shape="(N,)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
+    contract=EMBEDDINGS_AND_CLASSES.with_shapes(input="(N, H)"),
     example=hidden_states,
     reference=linear_cross_entropy_reference,
-    functional=linear_cross_entropy_loss,
-    tags=frozenset({"ignore_index"}),
+    aliases=("fused_linear_cross_entropy", "chunked_cross_entropy"),
+    tags={"ignore_index"},
     mean_denominator="non_ignored",
 )

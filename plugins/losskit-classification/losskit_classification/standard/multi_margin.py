@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import CLASS_LOGITS
 from losskit.inputs import check_ndim
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -15,28 +16,8 @@ from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor
 from .reference import multi_margin_reference
 
 
-def multi_margin_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    p: int = 1,
-    margin: float = 1.0,
-    class_weights: tuple[float, ...] | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`MultiMarginLoss`."""
-    check_class_target("multi_margin", input, target)
-    check_ndim("multi_margin", "input", input, (2,), "(N, C)")
-    weights = class_weight_tensor("multi_margin", class_weights, input)
-    # torch has no half-precision CPU kernel: compute those in float32
-    work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    weights = weights.to(work.dtype) if weights is not None else None
-    loss = F.multi_margin_loss(work, target.long(), p=p, margin=margin, weight=weights, reduction="none")
-    return reduce(loss.to(input.dtype), reduction, owner="multi_margin")
-
-
-class MultiMarginLoss(Loss):
-    r"""Hinge on the margin between the target score and every other score.
+class MultiMarginLoss(Loss, name="multi_margin"):
+    r"""Multi-class hinge on the margin between the target score and every other score.
 
     .. math::
         \ell_n = \frac{1}{C} \sum_{c \ne y_n} w_{y_n} \max(0,\ \text{margin} - x_{n,y_n} + x_{n,c})^p
@@ -55,48 +36,45 @@ class MultiMarginLoss(Loss):
 
     Examples:
         >>> loss = MultiMarginLoss(p=2)
-        >>> loss(torch.randn(4, 3), torch.tensor([0, 2, 1, 2]))
+        >>> loss(torch.tensor([[1.0, 0.5, 0.0], [0.0, 0.0, 2.0]]), torch.tensor([0, 2]))
+        tensor(0.0417)
 
     Reference: Weston and Watkins, Support vector machines for multi-class pattern recognition, ESANN 1999.
     Matches ``torch.nn.MultiMarginLoss``.
     """
 
-    loss_name = "multi_margin"
-    params = (
-        Param("p", 1, "exponent of the hinge: 1 or 2", type=int, choices=(1, 2)),
-        Param("margin", 1.0, "required gap between the target score and the others", ge=0.0),
-        CLASS_WEIGHTS,
-        reduction_param(),
-    )
+    p: int = param(1, "exponent of the hinge: 1 or 2", choices=(1, 2))
+    margin: float = param(1.0, "required gap between the target score and the others", ge=0.0)
+    class_weights: tuple[float, ...] | None = CLASS_WEIGHTS
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
         *,
-        p: int = 1,
-        margin: float = 1.0,
-        class_weights: tuple[float, ...] | None = None,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(p=p, margin=margin, class_weights=class_weights, reduction=reduction)
+        p: int,
+        margin: float,
+        class_weights: tuple[float, ...] | None,
+        reduction: Reduction,
+    ) -> Tensor:
+        check_class_target("multi_margin", input, target)
+        check_ndim("multi_margin", "input", input, (2,), "(N, C)")
+        work = working(input)  # torch has no half-precision CPU kernel
+        weights = class_weight_tensor("multi_margin", class_weights, work)
+        loss = F.multi_margin_loss(work, target.long(), p=p, margin=margin, weight=weights, reduction="none")
+        return reduce(loss.to(input.dtype), reduction, owner="multi_margin")
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return multi_margin_loss(
-            input, target, p=self.p, margin=self.margin, class_weights=self.class_weights, reduction=self.reduction
-        )
 
+multi_margin_loss = MultiMarginLoss.functional
 
-SPEC = LossSpec(
-    name="multi_margin",
-    aliases=("multi_margin_loss", "multiclass_hinge"),
-    factory=MultiMarginLoss,
-    summary="multi-class hinge on the margin between the target score and each other score",
+SPEC = LossSpec.of(
+    MultiMarginLoss,
     family="classification",
     source="Weston and Watkins 1999; torch.nn.MultiMarginLoss",
-    contract=InputContract(
-        input="logits", target="class_indices", input_shape="(N, C)", target_shape="(N,)", output_shape="(N,)"
-    ),
+    contract=CLASS_LOGITS,
     example=class_index_logits,
     reference=multi_margin_reference,
-    functional=multi_margin_loss,
-    tags=frozenset({"no_gradcheck"}),
+    aliases=("multi_margin_loss", "multiclass_hinge"),
+    tags={"no_gradcheck"},
 )

@@ -6,9 +6,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, reduction_param
+from losskit import Loss, LossSpec, reduction_param
+from losskit.contract import CLASS_LOGITS
 from losskit.errors import LossInputError
-from losskit.inputs import check_floating, check_ndim, check_same_shape
+from losskit.inputs import check_ndim, check_same_shape
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import padded_label_lists
@@ -17,8 +19,7 @@ from .reference import multilabel_margin_reference
 
 def _check_label_lists(input: Tensor, target: Tensor) -> None:
     owner = "multilabel_margin"
-    check_same_shape(owner, input, target)
-    check_floating(owner, "input", input)
+    check_same_shape(owner, input, target, floating=True)
     check_ndim(owner, "input", input, (2,), "(N, C)")
     if target.dtype != torch.long:
         raise LossInputError(
@@ -32,17 +33,9 @@ def _check_label_lists(input: Tensor, target: Tensor) -> None:
         )
 
 
-def multilabel_margin_loss(input: Tensor, target: Tensor, *, reduction: Reduction = "mean") -> Tensor:
-    """Functional form of :class:`MultiLabelMarginLoss`."""
-    _check_label_lists(input, target)
-    # torch has no half-precision CPU kernel: compute those in float32
-    work = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
-    loss = F.multilabel_margin_loss(work, target, reduction="none")
-    return reduce(loss.to(input.dtype), reduction, owner="multilabel_margin")
-
-
-class MultiLabelMarginLoss(Loss):
-    r"""Hinge between the scores of a sample's labels and those of its non-labels.
+class MultiLabelMarginLoss(Loss, name="multilabel_margin"):
+    r"""Multi-label hinge between the scores of a sample's labels and those of its non-labels
+    (targets: ``-1``-padded label lists).
 
     .. math::
         \ell_n = \frac{1}{C} \sum_{j \in Y_n} \sum_{i \notin Y_n} \max(0,\ 1 - (x_{n,j} - x_{n,i}))
@@ -59,38 +52,32 @@ class MultiLabelMarginLoss(Loss):
 
     Examples:
         >>> loss = MultiLabelMarginLoss()
-        >>> loss(torch.randn(1, 4), torch.tensor([[3, 0, -1, 1]]))  # labels {3, 0}
+        >>> loss(torch.tensor([[0.1, 0.2, 0.4, 0.8]]), torch.tensor([[3, 0, -1, 1]]))  # labels {3, 0}
+        tensor(0.8500)
 
     Reference: Zhang and Zhou, Multilabel neural networks with applications to functional genomics and text
     categorization (BP-MLL), IEEE TKDE 2006. Matches ``torch.nn.MultiLabelMarginLoss``.
     """
 
-    loss_name = "multilabel_margin"
-    params = (reduction_param(),)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, reduction: Reduction = "mean") -> None:
-        super().__init__(reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, reduction: Reduction) -> Tensor:
+        _check_label_lists(input, target)
+        work = working(input)  # torch has no half-precision CPU kernel
+        loss = F.multilabel_margin_loss(work, target, reduction="none")
+        return reduce(loss.to(input.dtype), reduction, owner="multilabel_margin")
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return multilabel_margin_loss(input, target, reduction=self.reduction)
 
+multilabel_margin_loss = MultiLabelMarginLoss.functional
 
-SPEC = LossSpec(
-    name="multilabel_margin",
-    aliases=("multilabel_margin_loss",),
-    factory=MultiLabelMarginLoss,
-    summary="multi-label hinge between label and non-label scores (targets: -1 padded label lists)",
+SPEC = LossSpec.of(
+    MultiLabelMarginLoss,
     family="classification",
     source="Zhang and Zhou 2006 (BP-MLL); torch.nn.MultiLabelMarginLoss",
-    contract=InputContract(
-        input="logits",
-        target="class_indices",
-        input_shape="(N, C)",
-        target_shape="(N, C) label indices, -1 padded",
-        output_shape="(N,)",
-    ),
+    contract=CLASS_LOGITS.with_shapes(target="(N, C) label indices, -1 padded"),
     example=padded_label_lists,
     reference=multilabel_margin_reference,
-    functional=multilabel_margin_loss,
-    tags=frozenset({"no_gradcheck"}),
+    aliases=("multilabel_margin_loss",),
+    tags={"no_gradcheck"},
 )

@@ -13,27 +13,7 @@ import torch
 from torch import Tensor
 
 from losskit import Example
-
-
-def _f64(x: Tensor) -> Tensor:
-    return x.detach().to("cpu", torch.float64)
-
-
-def _reduce(
-    elementwise: Tensor, reduction: str, weight: Tensor | None = None, denominator: float | None = None
-) -> Tensor:
-    if weight is not None:
-        w = _f64(weight)
-        if w.shape != elementwise.shape:
-            w = w.reshape(-1, *[1] * (elementwise.dim() - 1))
-        elementwise = elementwise * w
-    if reduction == "none":
-        return elementwise
-    total = elementwise.sum()
-    if reduction == "sum":
-        return total
-    count = elementwise.numel() if denominator is None else denominator
-    return total / count if count else total * 0
+from losskit.testing.reference import f64, reduce_reference
 
 
 def _log_softmax(x: Tensor) -> Tensor:
@@ -49,7 +29,7 @@ def _log_sigmoid(x: Tensor) -> Tensor:
 
 def _rows(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     """``(N, C, *)``, ``(N, *)`` -> ``(M, C)``, ``(M,)`` with the class dim last."""
-    x = _f64(input).movedim(1, -1)
+    x = f64(input).movedim(1, -1)
     return x.reshape(-1, x.shape[-1]), target.detach().cpu().reshape(-1)
 
 
@@ -58,18 +38,18 @@ def _class_weights(class_weights: tuple[float, ...] | None, num_classes: int) ->
 
 
 def cross_entropy_reference(
-    example: Example, *, class_weights=None, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str
+    example: Example, *, class_weights, ignore_index: int, label_smoothing: float, reduction: str
 ) -> Tensor:
     input, target = example.input, example.target
     eps, num_classes = label_smoothing, input.shape[1]
     w = _class_weights(class_weights, num_classes)
     if target.is_floating_point():  # class probabilities, same shape as input
-        x = _f64(input).movedim(1, -1).reshape(-1, num_classes)
-        q = _f64(target).movedim(1, -1).reshape(-1, num_classes) * (1 - eps) + eps / num_classes
+        x = f64(input).movedim(1, -1).reshape(-1, num_classes)
+        q = f64(target).movedim(1, -1).reshape(-1, num_classes) * (1 - eps) + eps / num_classes
         logp = _log_softmax(x)
         losses = [-sum(w[c] * q[n, c] * logp[n, c] for c in range(num_classes)) for n in range(x.shape[0])]
         out = torch.tensor(losses, dtype=torch.float64).reshape(input.shape[0], *input.shape[2:])
-        return _reduce(out, reduction)
+        return reduce_reference(out, reduction)
     x, y = _rows(input, target)
     logp = _log_softmax(x)
     losses, kept_weight = [], 0.0
@@ -82,10 +62,10 @@ def cross_entropy_reference(
         losses.append(float((1 - eps) * w[t] * -logp[n, t] + eps * smooth))
         kept_weight += w[t]
     out = torch.tensor(losses, dtype=torch.float64).reshape(target.shape)
-    return _reduce(out, reduction, denominator=kept_weight)
+    return reduce_reference(out, reduction, denominator=kept_weight)
 
 
-def nll_reference(example: Example, *, class_weights=None, ignore_index: int = -100, reduction: str) -> Tensor:
+def nll_reference(example: Example, *, class_weights, ignore_index: int, reduction: str) -> Tensor:
     x, y = _rows(example.input, example.target)
     w = _class_weights(class_weights, x.shape[1])
     losses, kept_weight = [], 0.0
@@ -94,38 +74,36 @@ def nll_reference(example: Example, *, class_weights=None, ignore_index: int = -
         losses.append(0.0 if t == ignore_index else float(-w[t] * x[n, t]))
         kept_weight += 0.0 if t == ignore_index else w[t]
     out = torch.tensor(losses, dtype=torch.float64).reshape(example.target.shape)
-    return _reduce(out, reduction, denominator=kept_weight)
+    return reduce_reference(out, reduction, denominator=kept_weight)
 
 
 def bce_reference(example: Example, *, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
+    x, y = f64(example.input), f64(example.target)
     # torch clamps each log at -100 so that x = 0 or 1 stays finite
     loss = -(y * torch.log(x).clamp(min=-100) + (1 - y) * torch.log(1 - x).clamp(min=-100))
-    return _reduce(loss, reduction, example.context.get("weight"))
+    return reduce_reference(loss, reduction, weight=example.context.get("weight"))
 
 
-def bce_with_logits_reference(example: Example, *, pos_weight=None, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
+def bce_with_logits_reference(example: Example, *, pos_weight, reduction: str) -> Tensor:
+    x, y = f64(example.input), f64(example.target)
     p = torch.tensor(pos_weight, dtype=torch.float64) if pos_weight is not None else 1.0
     loss = -(p * y * _log_sigmoid(x) + (1 - y) * _log_sigmoid(-x))
-    return _reduce(loss, reduction, example.context.get("weight"))
+    return reduce_reference(loss, reduction, weight=example.context.get("weight"))
 
 
-def kl_div_reference(example: Example, *, log_target: bool = False, reduction: str) -> Tensor:
-    x, t = _f64(example.input), _f64(example.target)
+def kl_div_reference(example: Example, *, log_target: bool, reduction: str) -> Tensor:
+    x, t = f64(example.input), f64(example.target)
     if log_target:
         loss = torch.exp(t) * (t - x)
     else:
         loss = torch.where(t > 0, t * (torch.log(t.clamp(min=1e-300)) - x), 0.0)
-    if reduction == "batchmean":
-        return loss.sum() / x.shape[0] if x.shape[0] else loss.sum() * 0
-    return _reduce(loss, reduction)
+    if reduction == "batchmean":  # the sum over the batch size
+        return reduce_reference(loss, "mean", denominator=x.shape[0])
+    return reduce_reference(loss, reduction)
 
 
-def multi_margin_reference(
-    example: Example, *, p: int = 1, margin: float = 1.0, class_weights=None, reduction: str
-) -> Tensor:
-    x, y = _f64(example.input), example.target.cpu()
+def multi_margin_reference(example: Example, *, p: int, margin: float, class_weights, reduction: str) -> Tensor:
+    x, y = f64(example.input), example.target.cpu()
     num_classes = x.shape[1]
     w = _class_weights(class_weights, num_classes)
     losses = []
@@ -133,11 +111,11 @@ def multi_margin_reference(
         t = int(y[n])
         hinge = [max(0.0, margin - float(x[n, t]) + float(x[n, c])) ** p for c in range(num_classes) if c != t]
         losses.append(w[t] * sum(hinge) / num_classes)
-    return _reduce(torch.tensor(losses, dtype=torch.float64), reduction)
+    return reduce_reference(torch.tensor(losses, dtype=torch.float64), reduction)
 
 
 def multilabel_margin_reference(example: Example, *, reduction: str) -> Tensor:
-    x, y = _f64(example.input), example.target.cpu()
+    x, y = f64(example.input), example.target.cpu()
     num_classes = x.shape[1]
     losses = []
     for n in range(x.shape[0]):
@@ -149,29 +127,29 @@ def multilabel_margin_reference(example: Example, *, reduction: str) -> Tensor:
         others = [i for i in range(num_classes) if i not in labels]
         total = sum(max(0.0, 1 - (float(x[n, j]) - float(x[n, i]))) for j in labels for i in others)
         losses.append(total / num_classes)
-    return _reduce(torch.tensor(losses, dtype=torch.float64), reduction)
+    return reduce_reference(torch.tensor(losses, dtype=torch.float64), reduction)
 
 
-def multilabel_soft_margin_reference(example: Example, *, class_weights=None, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
+def multilabel_soft_margin_reference(example: Example, *, class_weights, reduction: str) -> Tensor:
+    x, y = f64(example.input), f64(example.target)
     w = torch.tensor(_class_weights(class_weights, x.shape[1]), dtype=torch.float64)
     per_class = -w * (y * _log_sigmoid(x) + (1 - y) * _log_sigmoid(-x))
-    return _reduce(per_class.mean(dim=1), reduction)
+    return reduce_reference(per_class.mean(dim=1), reduction)
 
 
 def soft_margin_reference(example: Example, *, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
-    return _reduce(-_log_sigmoid(y * x), reduction, example.context.get("weight"))
+    x, y = f64(example.input), f64(example.target)
+    return reduce_reference(-_log_sigmoid(y * x), reduction, weight=example.context.get("weight"))
 
 
-def hinge_reference(example: Example, *, margin: float = 1.0, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
-    return _reduce(torch.clamp(margin - y * x, min=0), reduction, example.context.get("weight"))
+def hinge_reference(example: Example, *, margin: float, reduction: str) -> Tensor:
+    x, y = f64(example.input), f64(example.target)
+    return reduce_reference(torch.clamp(margin - y * x, min=0), reduction, weight=example.context.get("weight"))
 
 
-def squared_hinge_reference(example: Example, *, margin: float = 1.0, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
-    return _reduce(torch.clamp(margin - y * x, min=0) ** 2, reduction, example.context.get("weight"))
+def squared_hinge_reference(example: Example, *, margin: float, reduction: str) -> Tensor:
+    x, y = f64(example.input), f64(example.target)
+    return reduce_reference(torch.clamp(margin - y * x, min=0) ** 2, reduction, weight=example.context.get("weight"))
 
 
 def _log_add(a: float, b: float) -> float:
@@ -204,8 +182,8 @@ def _ctc_negative_log_likelihood(log_probs: Tensor, labels: list[int], blank: in
     return -last
 
 
-def ctc_reference(example: Example, *, blank: int = 0, zero_infinity: bool = False, reduction: str) -> Tensor:
-    log_probs, target = _log_softmax(_f64(example.input)), example.target.cpu()
+def ctc_reference(example: Example, *, blank: int, zero_infinity: bool, reduction: str) -> Tensor:
+    log_probs, target = _log_softmax(f64(example.input)), example.target.cpu()
     input_lengths = example.context["input_lengths"].cpu().tolist()
     target_lengths = example.context["target_lengths"].cpu().tolist()
     losses, offset = [], 0
@@ -218,15 +196,12 @@ def ctc_reference(example: Example, *, blank: int = 0, zero_infinity: bool = Fal
         loss = _ctc_negative_log_likelihood(log_probs[: input_lengths[n], n], labels, blank)
         losses.append(0.0 if zero_infinity and math.isinf(loss) else loss)
     out = torch.tensor(losses, dtype=torch.float64)
-    if reduction == "mean":
-        per_label = out / torch.tensor(target_lengths, dtype=torch.float64).clamp(min=1)
-        return per_label.sum() / len(losses) if losses else out.sum() * 0
-    return _reduce(out, reduction)
+    if reduction == "mean":  # each loss over its target length, then the mean over the batch
+        return reduce_reference(out / torch.tensor(target_lengths, dtype=torch.float64).clamp(min=1), "mean")
+    return reduce_reference(out, reduction)
 
 
-def focal_reference(
-    example: Example, *, gamma: float = 2.0, alpha=None, ignore_index: int = -100, reduction: str
-) -> Tensor:
+def focal_reference(example: Example, *, gamma: float, alpha, ignore_index: int, reduction: str) -> Tensor:
     x, y = _rows(example.input, example.target)
     p = torch.exp(_log_softmax(x))
     losses, kept = [], 0
@@ -240,27 +215,27 @@ def focal_reference(
         losses.append(-a * (1 - pt) ** gamma * math.log(pt))
         kept += 1
     out = torch.tensor(losses, dtype=torch.float64).reshape(example.target.shape)
-    return _reduce(out, reduction, denominator=kept)
+    return reduce_reference(out, reduction, denominator=kept)
 
 
-def sigmoid_focal_reference(example: Example, *, alpha=0.25, gamma: float = 2.0, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
+def sigmoid_focal_reference(example: Example, *, alpha, gamma: float, reduction: str) -> Tensor:
+    x, y = f64(example.input), f64(example.target)
     p = 1 / (1 + torch.exp(-x))
     ce = -(y * torch.log(p) + (1 - y) * torch.log(1 - p))
     p_t = p * y + (1 - p) * (1 - y)
     loss = ce * (1 - p_t) ** gamma
     if alpha is not None:
         loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return _reduce(loss, reduction, example.context.get("weight"))
+    return reduce_reference(loss, reduction, weight=example.context.get("weight"))
 
 
 def linear_cross_entropy_reference(
-    example: Example, *, chunk_size: int = 1024, ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str
+    example: Example, *, chunk_size: int, ignore_index: int, label_smoothing: float, reduction: str
 ) -> Tensor:
-    h, y = _f64(example.input), example.target.cpu()
-    logits = h @ _f64(example.context["classifier_weight"]).T
+    h, y = f64(example.input), example.target.cpu()
+    logits = h @ f64(example.context["classifier_weight"]).T
     if example.context.get("classifier_bias") is not None:
-        logits = logits + _f64(example.context["classifier_bias"])
+        logits = logits + f64(example.context["classifier_bias"])
     logp = _log_softmax(logits)
     eps, losses, kept = label_smoothing, [], 0
     for n in range(h.shape[0]):
@@ -270,4 +245,4 @@ def linear_cross_entropy_reference(
             continue
         losses.append(float((1 - eps) * -logp[n, t] - eps * logp[n].mean()))
         kept += 1
-    return _reduce(torch.tensor(losses, dtype=torch.float64), reduction, denominator=kept)
+    return reduce_reference(torch.tensor(losses, dtype=torch.float64), reduction, denominator=kept)

@@ -6,9 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.contract import BINARY_LOGITS
 from losskit.inputs import check_floating, check_same_shape, check_values_in
-from losskit.params import validate_params
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
@@ -16,40 +17,9 @@ from .focal import GAMMA
 from .reference import sigmoid_focal_reference
 
 
-def sigmoid_focal_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    alpha: float | None = 0.25,
-    gamma: float = 2.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`SigmoidFocalLoss`."""
-    owner = "sigmoid_focal"
-    if not torch.compiler.is_compiling():  # the Module validated them on construction
-        validate_params(owner, SigmoidFocalLoss.params, {"alpha": alpha, "gamma": gamma, "reduction": reduction})
-    check_same_shape(owner, input, target)
-    check_floating(owner, "input", input)
-    check_floating(owner, "target", target)
-    check_values_in(owner, "target", target, 0.0, 1.0, "Targets are {0, 1} labels (or probabilities).")
-    half = input.dtype in (torch.float16, torch.bfloat16)
-    x, y = (input.float(), target.float()) if half else (input, target)
-    loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    if gamma > 0:
-        # 1 - p_t as a sum of two non-negative terms: exact in both tails, where 1 - sigmoid(x) is not.
-        q = y * torch.sigmoid(-x) + (1 - y) * torch.sigmoid(x)
-        # q**gamma has an infinite derivative at q = 0 when gamma < 1; where q underflows to 0, its limit
-        # (value 0, gradient 0) is used instead of 0 * inf = nan.
-        factor = torch.where(q > 0, q.clamp_min(torch.finfo(q.dtype).tiny).pow(gamma), 0)
-        loss = loss * factor
-    if alpha is not None:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return reduce(loss.to(input.dtype), reduction, weight=weight, owner=owner)
-
-
-class SigmoidFocalLoss(Loss):
-    r"""Binary cross-entropy on logits, down-weighted on well-classified elements.
+class SigmoidFocalLoss(Loss, name="sigmoid_focal"):
+    r"""Sigmoid focal loss for binary and multi-label targets: binary cross-entropy on logits,
+    down-weighted on well-classified elements.
 
     .. math::
         \ell_n = -\alpha_t (1 - p_t)^{\gamma} \log p_t,\qquad
@@ -75,39 +45,56 @@ class SigmoidFocalLoss(Loss):
 
     Examples:
         >>> loss = SigmoidFocalLoss(alpha=0.25, gamma=2.0)
-        >>> loss(torch.randn(4, 3), torch.randint(0, 2, (4, 3)).float())
+        >>> loss(torch.tensor([[2.0, -1.0], [0.0, 3.0]]), torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+        tensor(0.5339)
 
     Reference: Lin, Goyal, Girshick, He, Dollár. Focal Loss for Dense Object Detection. ICCV 2017, eq. (5).
     """
 
-    loss_name = "sigmoid_focal"
-    params = (
-        Param("alpha", 0.25, "weight of the positives (negatives get 1 - alpha), or None", ge=0, le=1, nullable=True),
-        GAMMA,
-        reduction_param(),
-    )
+    alpha: float | None = param(0.25, "weight of the positives (negatives get 1 - alpha), or None", ge=0, le=1)
+    gamma: float = GAMMA
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, alpha: float | None = 0.25, gamma: float = 2.0, reduction: Reduction = "mean") -> None:
-        super().__init__(alpha=alpha, gamma=gamma, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        alpha: float | None,
+        gamma: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        owner = "sigmoid_focal"
+        check_same_shape(owner, input, target, floating=True)
+        check_floating(owner, "target", target)
+        check_values_in(owner, "target", target, 0.0, 1.0, "Targets are {0, 1} labels (or probabilities).")
+        x = working(input)
+        y = target if x is input else target.float()  # half precision: both in float32
+        loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+        if gamma > 0:
+            # 1 - p_t as a sum of two non-negative terms: exact in both tails, where 1 - sigmoid(x) is not.
+            q = y * torch.sigmoid(-x) + (1 - y) * torch.sigmoid(x)
+            # q**gamma has an infinite derivative at q = 0 when gamma < 1; where q underflows to 0, its limit
+            # (value 0, gradient 0) is used instead of 0 * inf = nan.
+            factor = torch.where(q > 0, q.clamp_min(torch.finfo(q.dtype).tiny).pow(gamma), 0)
+            loss = loss * factor
+        if alpha is not None:
+            loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=owner)
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return sigmoid_focal_loss(
-            input, target, alpha=self.alpha, gamma=self.gamma, weight=weight, reduction=self.reduction
-        )
 
+sigmoid_focal_loss = SigmoidFocalLoss.functional
 
-SPEC = LossSpec(
-    name="sigmoid_focal",
-    aliases=("binary_focal", "sigmoid_focal_loss"),
-    factory=SigmoidFocalLoss,
-    summary="sigmoid focal loss for binary / multi-label targets (torchvision's sigmoid_focal_loss)",
+SPEC = LossSpec.of(
+    SigmoidFocalLoss,
     family="classification",
     source="Lin et al. 2017, Focal Loss for Dense Object Detection, ICCV; torchvision.ops.sigmoid_focal_loss",
-    contract=InputContract(input="logits", target="binary"),
+    contract=BINARY_LOGITS,
     example=multilabel_logits,
     reference=sigmoid_focal_reference,
-    functional=sigmoid_focal_loss,
-    tags=frozenset({"weight", "compile"}),
+    aliases=("binary_focal", "sigmoid_focal_loss"),
+    tags={"weight", "compile"},
     identities=(
         Identity({"gamma": 0.0, "alpha": None}, "bce_with_logits", note="with gamma=0 and alpha=None it is BCE"),
     ),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, reduction_param
+from losskit.contract import SIGN_LOGITS
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
 from .._examples import sign_targets
@@ -14,19 +15,8 @@ from ._classes import check_signs
 from .reference import soft_margin_reference
 
 
-def soft_margin_loss(
-    input: Tensor, target: Tensor, *, weight: Tensor | None = None, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`SoftMarginLoss`."""
-    check_same_shape("soft_margin", input, target)
-    check_floating("soft_margin", "input", input)
-    check_signs("soft_margin", target)
-    # softplus(-y x) = log(1 + exp(-y x)) without the overflow of torch's soft_margin_loss at |x| > 88 (float32)
-    return reduce(F.softplus(-target * input), reduction, weight=weight, owner="soft_margin")
-
-
-class SoftMarginLoss(Loss):
-    r"""Logistic loss of a score against a ±1 label: a smooth hinge.
+class SoftMarginLoss(Loss, name="soft_margin"):
+    r"""Logistic loss :math:`\log(1 + e^{-y x})` of a score against a ±1 label: a smooth hinge.
 
     .. math::
         \ell_n = \log\big(1 + \exp(-y_n x_n)\big)
@@ -44,31 +34,31 @@ class SoftMarginLoss(Loss):
     Examples:
         >>> loss = SoftMarginLoss()
         >>> loss(torch.tensor([2.0, -1.0]), torch.tensor([1.0, 1.0]))
+        tensor(0.7201)
 
     Reference: Cox, The regression analysis of binary sequences, JRSS B 1958. Matches ``torch.nn.SoftMarginLoss``
     where that is finite; torch overflows to ``inf`` for ``-y x`` above ~88 in float32, this stays exact.
     """
 
-    loss_name = "soft_margin"
-    params = (reduction_param(),)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, reduction: Reduction = "mean") -> None:
-        super().__init__(reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
+        check_same_shape("soft_margin", input, target, floating=True)
+        check_signs("soft_margin", target)
+        # softplus(-y x) = log(1 + exp(-y x)) without the overflow of torch's soft_margin_loss at |x| > 88 (float32)
+        return reduce(F.softplus(-target * input), reduction, weight=weight, owner="soft_margin")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return soft_margin_loss(input, target, weight=weight, reduction=self.reduction)
 
+soft_margin_loss = SoftMarginLoss.functional
 
-SPEC = LossSpec(
-    name="soft_margin",
-    aliases=("soft_margin_loss", "logistic"),
-    factory=SoftMarginLoss,
-    summary="logistic loss log(1 + exp(-y x)) on ±1 targets",
+SPEC = LossSpec.of(
+    SoftMarginLoss,
     family="classification",
     source="Cox 1958 (logistic regression); torch.nn.SoftMarginLoss",
-    contract=InputContract(input="logits", target="signs"),
+    contract=SIGN_LOGITS,
     example=sign_targets,
     reference=soft_margin_reference,
-    functional=soft_margin_loss,
-    tags=frozenset({"weight"}),
+    aliases=("soft_margin_loss", "logistic"),
+    tags={"weight"},
 )
