@@ -186,7 +186,7 @@ def test_probabilities_out_of_range_without_from_logits():
 
 @pytest.mark.parametrize("name", ["equal_opportunity", "equalized_odds"])
 def test_labels_must_be_binary(name):
-    with pytest.raises(LossInputError, match="binary labels 0 or 1, got 0.5"):
+    with pytest.raises(LossInputError, match="target must hold 0 or 1, got 0.5. The labels are binary"):
         get_loss(name)(P, probs(1, 0, 0.5, 1, 0), groups=G)
 
 

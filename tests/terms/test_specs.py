@@ -7,8 +7,8 @@ import itertools
 import pytest
 import torch
 
-from losskit import Registry
-from losskit.terms import SPECS
+from losskit import InvalidParamError, Param, Registry
+from losskit.terms import SPECS, penalties
 
 BY_NAME = {spec.name: spec for spec in SPECS}
 NAMES = ["l1_penalty", "l2_penalty", "elastic_net", "demographic_parity", "equal_opportunity", "equalized_odds"]
@@ -66,3 +66,24 @@ def test_examples_are_deterministic(name):
         if isinstance(left, torch.nn.Module):
             left, right = (torch.nn.utils.parameters_to_vector(m.parameters()) for m in (left, right))
         assert torch.equal(left, right)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_module_does_not_validate_its_params_per_call(name, monkeypatch):
+    spec = BY_NAME[name]
+    loss = spec.factory()
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
+    validated = []
+    monkeypatch.setattr(Param, "validate", lambda self, value, *, owner: validated.append(self.name) or value)
+    loss(example.input, example.target, **example.context)
+    assert validated == []
+
+
+@pytest.mark.parametrize("name", ["l1_penalty", "l2_penalty", "elastic_net"])
+def test_penalty_functional_forms_need_no_input_or_target(name):
+    spec = BY_NAME[name]
+    functional = getattr(penalties, name)
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float64, device="cpu", batch_size=2)
+    assert torch.equal(functional(model=example.context["model"]), spec.factory()(None, None, **example.context))
+    with pytest.raises(InvalidParamError, match="reduction"):
+        functional(model=example.context["model"], reduction="meen")

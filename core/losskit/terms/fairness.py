@@ -41,16 +41,17 @@ batch; see :mod:`losskit.distributed` for the gradient convention.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.distributed import all_reduce_sum, max_over_ranks
-from losskit.errors import InvalidParamError, LossInputError
-from losskit.inputs import check_floating, check_ndim, check_same_shape, check_tensor, check_values_in
+from losskit.errors import LossInputError
+from losskit.inputs import check_floating, check_ndim, check_same_shape, check_tensor, check_value_set, check_values_in
 
 from ._examples import scores_labels_groups
 from .reference import demographic_parity_reference, equal_opportunity_reference, equalized_odds_reference
@@ -64,16 +65,11 @@ __all__ = [
     "equalized_odds",
 ]
 
-GAPS = ("max_pairwise", "to_overall")
-FORMS = ("absolute", "squared")
 
-
-def _prepare(owner: str, input: Any, target: Any, groups: Any, *, from_logits: bool, binary: bool,
-             reduction: str) -> tuple[Tensor, Tensor]:
-    """Validate the arguments; return probabilities in (at least) float32 and ``long`` groups."""
-    if reduction != "mean":
-        raise InvalidParamError(owner, "reduction", f"must be 'mean' (the penalty is one batch-level scalar), "
-                                f"got {reduction!r}")
+def _prepare(
+    owner: str, input: Any, target: Any, groups: Any, *, from_logits: bool, binary: bool
+) -> tuple[Tensor, Tensor]:
+    """Check the tensors; return probabilities in (at least) float32 and ``long`` groups."""
     check_floating(owner, "input", input)
     check_ndim(owner, "input", input, (1,), "(N,): one score per sample of a binary classifier")
     check_same_shape(owner, input, target)
@@ -85,11 +81,8 @@ def _prepare(owner: str, input: Any, target: Any, groups: Any, *, from_logits: b
         raise LossInputError(f"{owner}: groups must have the input's shape {tuple(input.shape)} (one group id "
                              f"per sample), got {tuple(groups.shape)}.")
     check_values_in(owner, "groups", groups, 0, float("inf"), "Group ids are indices: map them to 0, 1, 2, ...")
-    if binary and not torch.compiler.is_compiling():
-        not_binary = (target != 0) & (target != 1)
-        if bool(not_binary.any()):
-            bad = target[not_binary][0].item()
-            raise LossInputError(f"{owner}: target must hold binary labels 0 or 1, got {bad:g}.")
+    if binary:
+        check_value_set(owner, "target", target, (0, 1), "The labels are binary: 1 for a positive, 0 for a negative.")
     wide = input if input.dtype.itemsize >= 4 else input.float()
     if from_logits:
         return torch.sigmoid(wide), groups.long()
@@ -119,71 +112,56 @@ def _rate_gap(sums: Tensor, counts: Tensor, gap: str, form: str) -> Tensor:
     return (deviation.abs() if form == "absolute" else deviation.square()).mean()
 
 
-def _check_choices(owner: str, gap: str, form: str) -> None:
-    for name, value, choices in (("gap", gap, GAPS), ("form", form, FORMS)):
-        if value not in choices:
-            raise InvalidParamError(owner, name, f"must be one of {', '.join(map(repr, choices))}, got {value!r}")
+Members = Callable[[Tensor, Tensor], tuple[Tensor, ...]]
 
 
-def demographic_parity(input: Tensor, target: Tensor, *, groups: Tensor, from_logits: bool = True,
-                       gap: str = "max_pairwise", form: str = "absolute", reduction: str = "mean") -> Tensor:
-    """Functional form of :class:`DemographicParity`."""
-    _check_choices("demographic_parity", gap, form)
-    p, groups = _prepare("demographic_parity", input, target, groups, from_logits=from_logits, binary=False,
-                         reduction=reduction)
-    return _rate_gap(*_group_sums(p, torch.ones_like(p), groups), gap, form).to(input.dtype)
+def _gap_sum(owner: str, members: Members, *, binary: bool) -> staticmethod:
+    """The ``compute`` of a fairness penalty: the sum of the rate gaps over each set of ``members(p, target)``."""
+
+    def compute(
+        input: Tensor, target: Tensor, *, from_logits: bool, gap: str, form: str, reduction: str, groups: Tensor
+    ) -> Tensor:
+        p, ids = _prepare(owner, input, target, groups, from_logits=from_logits, binary=binary)
+        gaps = [_rate_gap(*_group_sums(p, m, ids), gap, form) for m in members(p, target)]
+        return sum(gaps[1:], gaps[0]).to(input.dtype)
+
+    return staticmethod(compute)
 
 
-def equal_opportunity(input: Tensor, target: Tensor, *, groups: Tensor, from_logits: bool = True,
-                      gap: str = "max_pairwise", form: str = "absolute", reduction: str = "mean") -> Tensor:
-    """Functional form of :class:`EqualOpportunity`."""
-    _check_choices("equal_opportunity", gap, form)
-    p, groups = _prepare("equal_opportunity", input, target, groups, from_logits=from_logits, binary=True,
-                         reduction=reduction)
+def _everyone(p: Tensor, target: Tensor) -> tuple[Tensor, ...]:
+    return (torch.ones_like(p),)
+
+
+def _positives(p: Tensor, target: Tensor) -> tuple[Tensor, ...]:
+    return ((target == 1).to(p.dtype),)
+
+
+def _positives_and_negatives(p: Tensor, target: Tensor) -> tuple[Tensor, ...]:
     positives = (target == 1).to(p.dtype)
-    return _rate_gap(*_group_sums(p, positives, groups), gap, form).to(input.dtype)
-
-
-def equalized_odds(input: Tensor, target: Tensor, *, groups: Tensor, from_logits: bool = True,
-                   gap: str = "max_pairwise", form: str = "absolute", reduction: str = "mean") -> Tensor:
-    """Functional form of :class:`EqualizedOdds`."""
-    _check_choices("equalized_odds", gap, form)
-    p, groups = _prepare("equalized_odds", input, target, groups, from_logits=from_logits, binary=True,
-                         reduction=reduction)
-    positives = (target == 1).to(p.dtype)
-    tpr_gap = _rate_gap(*_group_sums(p, positives, groups), gap, form)
-    fpr_gap = _rate_gap(*_group_sums(p, 1 - positives, groups), gap, form)
-    return (tpr_gap + fpr_gap).to(input.dtype)
+    return positives, 1 - positives
 
 
 class _FairnessPenalty(Loss):
-    """Shared parameters and constructor; subclasses name their functional form."""
+    """The parameters every fairness penalty shares (see :mod:`losskit.terms.fairness`)."""
 
-    params = (
-        Param("from_logits", True, "input holds logits (sigmoid applied) rather than probabilities in [0, 1]",
-              type=bool),
-        Param("gap", "max_pairwise", "'max_pairwise': largest rate minus smallest; 'to_overall': mean deviation "
-              "of the group rates from the overall rate", type=str, choices=GAPS),
-        Param("form", "absolute", "each rate difference taken as |a - b| or (a - b)^2", type=str, choices=FORMS),
-        reduction_param("mean", ("mean",)),
+    from_logits: bool = param(True, "input holds logits (sigmoid applied) rather than probabilities in [0, 1]")
+    gap: Literal["max_pairwise", "to_overall"] = param(
+        "max_pairwise",
+        "'max_pairwise': largest rate minus smallest; 'to_overall': mean deviation of the group rates from the "
+        "overall rate",
     )
-
-    def __init__(self, *, from_logits: bool = True, gap: str = "max_pairwise", form: str = "absolute",
-                 reduction: str = "mean") -> None:
-        super().__init__(from_logits=from_logits, gap=gap, form=form, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor, *, groups: Tensor) -> Tensor:
-        return type(self)._functional(input, target, groups=groups, **self.hparams)
+    form: Literal["absolute", "squared"] = param("absolute", "each rate difference taken as |a - b| or (a - b)^2")
+    reduction: Literal["mean"] = reduction_param("mean", ("mean",))
 
 
-class DemographicParity(_FairnessPenalty):
-    r"""Gap between the groups' mean predicted probabilities (demographic / statistical parity).
+class DemographicParity(_FairnessPenalty, name="demographic_parity"):
+    r"""Demographic parity: the gap between the groups' mean predicted probabilities.
 
     .. math::
         \operatorname{gap}_{g \in P}\; \frac{1}{n_g} \sum_{i : a_i = g} p_i
 
     Zero when every present group has the same mean score, the soft version of
-    :math:`\Pr(\hat Y = 1 \mid A = a)` being equal across :math:`a`. The gap
+    :math:`\Pr(\hat Y = 1 \mid A = a)` being equal across :math:`a` (statistical parity). The gap
     (``max_pairwise`` or ``to_overall``), ``form`` and the handling of absent
     groups are defined in :mod:`losskit.terms.fairness`.
 
@@ -201,18 +179,18 @@ class DemographicParity(_FairnessPenalty):
 
     Examples:
         >>> loss = DemographicParity()
-        >>> loss(torch.tensor([0.0, 2.0]), torch.tensor([0.0, 1.0]), groups=torch.tensor([0, 1]))   # doctest: +SKIP
+        >>> loss(torch.tensor([0.0, 2.0]), torch.tensor([0.0, 1.0]), groups=torch.tensor([0, 1]))  # sigmoid(2) - 1/2
+        tensor(0.3808)
 
     Reference: Hardt, Price, Srebro. Equality of Opportunity in Supervised Learning. NeurIPS 2016
     (demographic parity, Section 1 and 2.1).
     """
 
-    loss_name = "demographic_parity"
-    _functional = staticmethod(demographic_parity)
+    compute = _gap_sum("demographic_parity", _everyone, binary=False)
 
 
-class EqualOpportunity(_FairnessPenalty):
-    r"""Gap between the groups' soft true-positive rates (equal opportunity).
+class EqualOpportunity(_FairnessPenalty, name="equal_opportunity"):
+    r"""Equal opportunity: the gap between the groups' soft true-positive rates.
 
     .. math::
         \operatorname{gap}_{g \in P_1}\; \frac{\sum_{i : a_i = g,\, y_i = 1} p_i}{|\{i : a_i = g,\, y_i = 1\}|}
@@ -234,18 +212,19 @@ class EqualOpportunity(_FairnessPenalty):
         ``groups`` (required): ``(N,)`` integer group ids ``>= 0``.
 
     Examples:
-        >>> loss = EqualOpportunity(form="squared")
-        >>> loss(logits, labels, groups=groups)   # doctest: +SKIP
+        >>> loss = EqualOpportunity(from_logits=False, form="squared")
+        >>> probabilities, labels = torch.tensor([0.9, 0.1, 0.5, 0.3]), torch.tensor([1, 0, 1, 0])
+        >>> loss(probabilities, labels, groups=torch.tensor([0, 0, 1, 1]))  # (0.9 - 0.5)^2
+        tensor(0.1600)
 
     Reference: Hardt, Price, Srebro. Equality of Opportunity in Supervised Learning. NeurIPS 2016, Definition 2.2.
     """
 
-    loss_name = "equal_opportunity"
-    _functional = staticmethod(equal_opportunity)
+    compute = _gap_sum("equal_opportunity", _positives, binary=True)
 
 
-class EqualizedOdds(_FairnessPenalty):
-    r"""Sum of the true-positive-rate gap and the false-positive-rate gap (equalized odds).
+class EqualizedOdds(_FairnessPenalty, name="equalized_odds"):
+    r"""Equalized odds: the true-positive-rate gap plus the false-positive-rate gap between groups (soft rates).
 
     .. math::
         \operatorname{gap}_{g \in P_1} r_g(\{y = 1\}) + \operatorname{gap}_{g \in P_0} r_g(\{y = 0\})
@@ -268,35 +247,37 @@ class EqualizedOdds(_FairnessPenalty):
         ``groups`` (required): ``(N,)`` integer group ids ``>= 0``.
 
     Examples:
-        >>> loss = EqualizedOdds(gap="to_overall")
-        >>> loss(logits, labels, groups=groups)   # doctest: +SKIP
+        >>> loss = EqualizedOdds(from_logits=False)
+        >>> probabilities, labels = torch.tensor([0.9, 0.1, 0.5, 0.3]), torch.tensor([1, 0, 1, 0])
+        >>> loss(probabilities, labels, groups=torch.tensor([0, 0, 1, 1]))  # |0.9 - 0.5| + |0.1 - 0.3|
+        tensor(0.6000)
 
     Reference: Hardt, Price, Srebro. Equality of Opportunity in Supervised Learning. NeurIPS 2016, Definition 2.1.
     """
 
-    loss_name = "equalized_odds"
-    _functional = staticmethod(equalized_odds)
+    compute = _gap_sum("equalized_odds", _positives_and_negatives, binary=True)
 
 
-_SOURCE = "Hardt, Price & Srebro, Equality of Opportunity in Supervised Learning, NeurIPS 2016"
+demographic_parity = DemographicParity.functional
+equal_opportunity = EqualOpportunity.functional
+equalized_odds = EqualizedOdds.functional
+
+_FACTS: dict[str, Any] = {
+    "family": "fairness",
+    "source": "Hardt, Price & Srebro, Equality of Opportunity in Supervised Learning, NeurIPS 2016",
+    "example": scores_labels_groups,
+    "tags": {"batch_coupled"},
+    "mean_denominator": "custom",
+}
 
 
-def _spec(name: str, factory: type[Loss], functional: Any, reference: Any, summary: str, target: str,
-          aliases: tuple[str, ...]) -> LossSpec:
-    return LossSpec(
-        name=name, aliases=aliases, factory=factory, summary=summary, family="fairness", source=_SOURCE,
-        contract=InputContract(input="logits", target=target, input_shape="(N,)", target_shape="(N,)",
-                               output_shape="()"),
-        example=scores_labels_groups, reference=reference, functional=functional,
-        tags=frozenset({"batch_coupled"}), mean_denominator="custom",
-    )
+def _contract(target: Literal["any", "binary"]) -> InputContract:
+    return InputContract("logits", target, input_shape="(N,)", target_shape="(N,)", output_shape="()")
 
 
 SPECS = [
-    _spec("demographic_parity", DemographicParity, demographic_parity, demographic_parity_reference,
-          "gap between groups' mean predicted probabilities", "any", ("statistical_parity",)),
-    _spec("equal_opportunity", EqualOpportunity, equal_opportunity, equal_opportunity_reference,
-          "gap between groups' soft true-positive rates", "binary", ()),
-    _spec("equalized_odds", EqualizedOdds, equalized_odds, equalized_odds_reference,
-          "TPR gap plus FPR gap between groups (soft rates)", "binary", ()),
+    LossSpec.of(DemographicParity, contract=_contract("any"), reference=demographic_parity_reference,
+                aliases=("statistical_parity",), **_FACTS),
+    LossSpec.of(EqualOpportunity, contract=_contract("binary"), reference=equal_opportunity_reference, **_FACTS),
+    LossSpec.of(EqualizedOdds, contract=_contract("binary"), reference=equalized_odds_reference, **_FACTS),
 ]

@@ -24,15 +24,16 @@ in float32; the result has the parameters' dtype.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.errors import LossInputError
-from losskit.reduction import Reduction
+from losskit import Identity, InputContract, Loss, LossSpec, param, reduction_param
+from losskit.reduction import Reduction, reduce
 
 from ._examples import small_model
 from ._parameters import check_patterns, select_parameters
@@ -40,26 +41,18 @@ from .reference import elastic_net_reference, l1_penalty_reference, l2_penalty_r
 
 __all__ = ["ElasticNetPenalty", "L1Penalty", "L2Penalty", "elastic_net", "l1_penalty", "l2_penalty"]
 
-_FILTER_PARAMS = (
-    Param("include", "", "comma-separated glob patterns of parameter names to penalise; '' = all", type=str,
-          check=check_patterns),
-    Param("exclude", "", "comma-separated glob patterns of parameter names to leave out", type=str,
-          check=check_patterns),
-    Param("exclude_bias_and_norm", False, "leave out biases and normalisation layers' parameters", type=bool),
-    reduction_param("sum"),
-)
-
 
 def _penalty(
     elementwise: Callable[[Tensor], Tensor],
     model: Any,
-    *,
     include: str,
     exclude: str,
     exclude_bias_and_norm: bool,
     reduction: str,
+    *,
     owner: str,
 ) -> Tensor:
+    """``elementwise`` of every selected scalar parameter, reduced; accumulated in at least float32."""
     params = select_parameters(
         model, include=include, exclude=exclude, exclude_bias_and_norm=exclude_bias_and_norm, owner=owner
     )
@@ -70,80 +63,36 @@ def _penalty(
     terms = [elementwise(p.to(wide)) for p in params]
     if reduction == "none":
         return torch.cat([t.reshape(-1) for t in terms]).to(dtype)
-    total = torch.stack([t.sum() for t in terms]).sum()
-    if reduction == "sum":
-        return total.to(dtype)
-    if reduction == "mean":
-        return (total / sum(t.numel() for t in terms)).to(dtype)
-    raise LossInputError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
+    # One sum per parameter tensor, then 'sum' or 'mean' over every selected scalar.
+    sums = torch.stack([t.sum() for t in terms])
+    return reduce(sums, reduction, denominator=sum(t.numel() for t in terms), owner=owner).to(dtype)
 
 
-def l1_penalty(
-    input: Any = None,
-    target: Any = None,
-    *,
-    model: Any,
-    include: str = "",
-    exclude: str = "",
-    exclude_bias_and_norm: bool = False,
-    reduction: Reduction = "sum",
-) -> Tensor:
-    """Functional form of :class:`L1Penalty`."""
-    return _penalty(torch.abs, model, include=include, exclude=exclude,
-                    exclude_bias_and_norm=exclude_bias_and_norm, reduction=reduction, owner="l1_penalty")
+def _sum_of(elementwise: Callable[[Tensor], Tensor], *, owner: str) -> staticmethod:
+    """The ``compute`` of a penalty that sums ``elementwise(w)`` over the selected parameters."""
 
+    def compute(
+        input: Any, target: Any, *, include: str, exclude: str, exclude_bias_and_norm: bool, reduction: Reduction,
+        model: nn.Module,
+    ) -> Tensor:
+        return _penalty(elementwise, model, include, exclude, exclude_bias_and_norm, reduction, owner=owner)
 
-def l2_penalty(
-    input: Any = None,
-    target: Any = None,
-    *,
-    model: Any,
-    include: str = "",
-    exclude: str = "",
-    exclude_bias_and_norm: bool = False,
-    reduction: Reduction = "sum",
-) -> Tensor:
-    """Functional form of :class:`L2Penalty`."""
-    return _penalty(torch.square, model, include=include, exclude=exclude,
-                    exclude_bias_and_norm=exclude_bias_and_norm, reduction=reduction, owner="l2_penalty")
-
-
-def elastic_net(
-    input: Any = None,
-    target: Any = None,
-    *,
-    model: Any,
-    l1_ratio: float = 0.5,
-    include: str = "",
-    exclude: str = "",
-    exclude_bias_and_norm: bool = False,
-    reduction: Reduction = "sum",
-) -> Tensor:
-    """Functional form of :class:`ElasticNetPenalty`."""
-    return _penalty(lambda w: l1_ratio * w.abs() + (1.0 - l1_ratio) * w.square(), model, include=include,
-                    exclude=exclude, exclude_bias_and_norm=exclude_bias_and_norm, reduction=reduction,
-                    owner="elastic_net")
+    return staticmethod(compute)
 
 
 class _ParameterPenalty(Loss):
-    """Shared constructor of the penalties; subclasses name their functional form."""
+    """The parameter filters and the reduction every penalty shares (see :mod:`losskit.terms.penalties`)."""
 
-    params = _FILTER_PARAMS
-    _functional: Callable[..., Tensor]
-
-    def __init__(
-        self, *, include: str = "", exclude: str = "", exclude_bias_and_norm: bool = False,
-        reduction: Reduction = "sum",
-    ) -> None:
-        super().__init__(include=include, exclude=exclude, exclude_bias_and_norm=exclude_bias_and_norm,
-                         reduction=reduction)
-
-    def forward(self, input: Any, target: Any, *, model: torch.nn.Module) -> Tensor:
-        return type(self)._functional(input, target, model=model, **self.hparams)
+    include: str = param(
+        "", "comma-separated glob patterns of parameter names to penalise; '' = all", check=check_patterns
+    )
+    exclude: str = param("", "comma-separated glob patterns of parameter names to leave out", check=check_patterns)
+    exclude_bias_and_norm: bool = param(False, "leave out biases and normalisation layers' parameters")
+    reduction: Reduction = reduction_param("sum")
 
 
-class L1Penalty(_ParameterPenalty):
-    r"""Sum of absolute values of a model's parameters (lasso; Tibshirani 1996).
+class L1Penalty(_ParameterPenalty, name="l1_penalty"):
+    r"""Sum of absolute values of selected model parameters (lasso; Tibshirani 1996).
 
     .. math::
         \Omega(\theta) = \sum_{w \in S} |w|
@@ -164,18 +113,20 @@ class L1Penalty(_ParameterPenalty):
         ``model`` (required): the ``nn.Module`` whose parameters are penalised.
 
     Examples:
-        >>> loss = L1Penalty(exclude_bias_and_norm=True)
-        >>> loss(None, None, model=torch.nn.Linear(3, 1))   # doctest: +SKIP
+        >>> model = torch.nn.Linear(2, 1)
+        >>> with torch.no_grad():
+        ...     _ = model.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        >>> L1Penalty(exclude_bias_and_norm=True)(None, None, model=model).item()  # |1| + |-2|, the bias left out
+        3.0
 
     Reference: Tibshirani. Regression Shrinkage and Selection via the Lasso. JRSS B 58(1), 1996.
     """
 
-    loss_name = "l1_penalty"
-    _functional = staticmethod(l1_penalty)
+    compute = _sum_of(torch.abs, owner="l1_penalty")
 
 
-class L2Penalty(_ParameterPenalty):
-    r"""Sum of squares of a model's parameters (ridge / weight decay; Hoerl & Kennard 1970).
+class L2Penalty(_ParameterPenalty, name="l2_penalty"):
+    r"""Sum of squares of selected model parameters, with no factor 1/2 (ridge / weight decay; Hoerl & Kennard 1970).
 
     .. math::
         \Omega(\theta) = \sum_{w \in S} w^2 = \lVert \theta_S \rVert_2^2
@@ -197,19 +148,21 @@ class L2Penalty(_ParameterPenalty):
         ``model`` (required): the ``nn.Module`` whose parameters are penalised.
 
     Examples:
-        >>> loss = L2Penalty(include="encoder.*")
-        >>> loss(logits, target, model=model)   # doctest: +SKIP
+        >>> model = torch.nn.Sequential(torch.nn.Linear(2, 1, bias=False), torch.nn.Linear(1, 1, bias=False))
+        >>> with torch.no_grad():
+        ...     _ = model[0].weight.copy_(torch.tensor([[1.0, -2.0]]))
+        >>> L2Penalty(include="0.*")(None, None, model=model).item()  # 1^2 + (-2)^2, only the first layer
+        5.0
 
     Reference: Hoerl, Kennard. Ridge Regression: Biased Estimation for Nonorthogonal Problems.
     Technometrics 12(1), 1970.
     """
 
-    loss_name = "l2_penalty"
-    _functional = staticmethod(l2_penalty)
+    compute = _sum_of(torch.square, owner="l2_penalty")
 
 
-class ElasticNetPenalty(_ParameterPenalty):
-    r"""Convex mix of the L1 and squared L2 penalties (Zou & Hastie 2005).
+class ElasticNetPenalty(_ParameterPenalty, name="elastic_net"):
+    r"""Elastic net: l1_ratio * sum |w| + (1 - l1_ratio) * sum w^2 over selected model parameters (Zou & Hastie 2005).
 
     .. math::
         \Omega(\theta) = \sum_{w \in S} \rho\,|w| + (1 - \rho)\,w^2,
@@ -238,50 +191,65 @@ class ElasticNetPenalty(_ParameterPenalty):
         ``model`` (required): the ``nn.Module`` whose parameters are penalised.
 
     Examples:
-        >>> loss = ElasticNetPenalty(l1_ratio=0.2, exclude="*.bias")
-        >>> loss(logits, target, model=model)   # doctest: +SKIP
+        >>> model = torch.nn.Linear(2, 1)
+        >>> with torch.no_grad():
+        ...     _ = model.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        >>> ElasticNetPenalty(l1_ratio=0.25, exclude="bias")(None, None, model=model).item()  # 0.25 * 3 + 0.75 * 5
+        4.5
 
     Reference: Zou, Hastie. Regularization and Variable Selection via the Elastic Net. JRSS B 67(2), 2005.
     """
 
-    loss_name = "elastic_net"
-    params = (Param("l1_ratio", 0.5, "share of the L1 term; 1 - l1_ratio is the share of the squared L2 term",
-                    ge=0.0, le=1.0),) + _FILTER_PARAMS
-    _functional = staticmethod(elastic_net)
+    l1_ratio: float = param(
+        0.5, "share of the L1 term; 1 - l1_ratio is the share of the squared L2 term", ge=0.0, le=1.0
+    )
 
-    def __init__(
-        self, *, l1_ratio: float = 0.5, include: str = "", exclude: str = "", exclude_bias_and_norm: bool = False,
-        reduction: Reduction = "sum",
-    ) -> None:
-        Loss.__init__(self, l1_ratio=l1_ratio, include=include, exclude=exclude,
-                      exclude_bias_and_norm=exclude_bias_and_norm, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Any, target: Any, *, include: str, exclude: str, exclude_bias_and_norm: bool, reduction: Reduction,
+        l1_ratio: float, model: nn.Module,
+    ) -> Tensor:
+        def mixed(w: Tensor) -> Tensor:
+            return l1_ratio * w.abs() + (1.0 - l1_ratio) * w.square()
 
+        return _penalty(mixed, model, include, exclude, exclude_bias_and_norm, reduction, owner="elastic_net")
+
+
+def _inputs_optional(penalty: type[Loss]) -> Callable[..., Tensor]:
+    """The penalty's functional form with ``input`` and ``target`` optional (it ignores them): ``l2_penalty(model=m)``.
+
+    The derived ``functional`` takes them positionally, as every loss's does; a penalty called on its own has none.
+    """
+    derived = penalty.functional  # type: ignore[attr-defined]
+
+    @functools.wraps(derived)
+    def functional(input: Any = None, target: Any = None, **kwargs: Any) -> Tensor:
+        return derived(input, target, **kwargs)
+
+    functional.__name__ = functional.__qualname__ = penalty.loss_name or penalty.__name__
+    parameters = inspect.signature(derived).parameters.values()
+    functional.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(default=None) if p.name in ("input", "target") else p for p in parameters]
+    )
+    return functional
+
+
+l1_penalty = _inputs_optional(L1Penalty)
+l2_penalty = _inputs_optional(L2Penalty)
+elastic_net = _inputs_optional(ElasticNetPenalty)
 
 _CONTRACT = InputContract(
-    input="any", target="any", input_shape="ignored", target_shape="ignored",
-    output_shape="() ; (number of selected scalar parameters,) with reduction='none'",
+    "any", "any", "ignored", "ignored", "() ; (number of selected scalar parameters,) with reduction='none'"
 )
-
-
-def _spec(name: str, factory: type[Loss], functional: Callable[..., Tensor], summary: str, source: str,
-          reference: Callable[..., Tensor], aliases: tuple[str, ...] = (),
-          identities: tuple[Identity, ...] = ()) -> LossSpec:
-    return LossSpec(name=name, aliases=aliases, factory=factory, summary=summary, family="penalty", source=source,
-                    contract=_CONTRACT, example=small_model, reference=reference, functional=functional,
-                    tags=frozenset({"penalty"}), identities=identities)
-
+_FACTS: dict[str, Any] = {"family": "penalty", "contract": _CONTRACT, "example": small_model, "tags": {"penalty"}}
 
 SPECS = [
-    _spec("l1_penalty", L1Penalty, l1_penalty, "sum of |w| over selected model parameters (lasso)",
-          "Tibshirani, Regression Shrinkage and Selection via the Lasso, JRSS B 1996", l1_penalty_reference,
-          aliases=("lasso_penalty",)),
-    _spec("l2_penalty", L2Penalty, l2_penalty, "sum of w^2 over selected model parameters (ridge, no 1/2)",
-          "Hoerl & Kennard, Ridge Regression, Technometrics 1970", l2_penalty_reference,
-          aliases=("ridge_penalty",)),
-    _spec("elastic_net", ElasticNetPenalty, elastic_net,
-          "l1_ratio * sum|w| + (1 - l1_ratio) * sum w^2 over selected model parameters",
-          "Zou & Hastie, Regularization and Variable Selection via the Elastic Net, JRSS B 2005",
-          elastic_net_reference, aliases=("elastic_net_penalty",),
-          identities=(Identity({"l1_ratio": 1.0}, "l1_penalty", note="all L1"),
-                      Identity({"l1_ratio": 0.0}, "l2_penalty", note="all squared L2"))),
+    LossSpec.of(L1Penalty, source="Tibshirani, Regression Shrinkage and Selection via the Lasso, JRSS B 1996",
+                reference=l1_penalty_reference, aliases=("lasso_penalty",), **_FACTS),
+    LossSpec.of(L2Penalty, source="Hoerl & Kennard, Ridge Regression, Technometrics 1970",
+                reference=l2_penalty_reference, aliases=("ridge_penalty",), **_FACTS),
+    LossSpec.of(ElasticNetPenalty, source="Zou & Hastie, Regularization and Variable Selection via the Elastic Net, "
+                "JRSS B 2005", reference=elastic_net_reference, aliases=("elastic_net_penalty",),
+                identities=(Identity({"l1_ratio": 1.0}, "l1_penalty", note="all L1"),
+                            Identity({"l1_ratio": 0.0}, "l2_penalty", note="all squared L2")), **_FACTS),
 ]

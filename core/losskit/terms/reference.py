@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from losskit import Example
+from losskit.testing.reference import f64, reduce_reference
 
 _NORMS = ("BatchNorm", "InstanceNorm", "LayerNorm", "GroupNorm", "RMSNorm", "SyncBatchNorm")
 
@@ -39,15 +40,12 @@ def _selected_values(example: Example, include: str, exclude: str, exclude_bias_
             continue
         if exclude_bias_and_norm and (name.split(".")[-1] == "bias" or owner in norm_modules):
             continue
-        values.extend(float(v) for v in p.detach().to(torch.float64).reshape(-1).tolist())
+        values.extend(f64(p).reshape(-1).tolist())
     return values
 
 
 def _reduce_list(terms: list[float], reduction: str) -> Tensor:
-    if reduction == "none":
-        return torch.tensor(terms, dtype=torch.float64)
-    total = math.fsum(terms)
-    return torch.tensor(total if reduction == "sum" else total / len(terms), dtype=torch.float64)
+    return reduce_reference(torch.tensor(terms, dtype=torch.float64), reduction)
 
 
 def l1_penalty_reference(example: Example, *, include: str, exclude: str, exclude_bias_and_norm: bool,
@@ -72,7 +70,7 @@ def elastic_net_reference(example: Example, *, l1_ratio: float, include: str, ex
 
 
 def _probabilities(example: Example, from_logits: bool) -> list[float]:
-    xs = example.input.detach().to(torch.float64).tolist()
+    xs = f64(example.input).tolist()
     return [1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)) for x in xs] if from_logits else xs
 
 
@@ -97,7 +95,7 @@ def _gap(p: list[float], groups: list[int], members: list[bool], gap: str, form:
 
 
 def _columns(example: Example, from_logits: bool) -> tuple[list[float], list[float], list[int]]:
-    return (_probabilities(example, from_logits), example.target.detach().to(torch.float64).tolist(),
+    return (_probabilities(example, from_logits), f64(example.target).tolist(),
             [int(g) for g in example.context["groups"].tolist()])
 
 

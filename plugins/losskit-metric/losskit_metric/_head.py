@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from losskit import Loss, Param
+from losskit import Loss, param
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices
+from losskit.params import validate_params
+from losskit.precision import working
 
-from ._inputs import check_embeddings, working
-
-HEAD_PARAMS = (
-    Param(
-        "num_classes", None, "required: the number of classes C (rows of the learned class centres W)", type=int, ge=1
-    ),
-    Param("embedding_dim", None, "required: the embedding size D (columns of W)", type=int, ge=1),
-    Param(
-        "init_seed",
-        None,
-        "seed of W's initialisation (standard normal entries); None draws from torch's "
-        "global generator, like torch.nn layers",
-        type=int,
-        ge=0,
-        nullable=True,
-    ),
-)
+from ._inputs import check_embeddings
 
 
 def initial_centres(num_classes: int, embedding_dim: int, seed: int | None) -> Tensor:
@@ -59,8 +47,65 @@ def head_cosines(owner: str, input: Tensor, target: Tensor, class_centers: Tenso
 
 
 class MarginHeadLoss(Loss):
-    """A loss that owns its class centres ``W`` (``self.class_centers``, a ``(C, D)`` parameter)."""
+    """A loss that owns its class centres ``W`` (``self.class_centers``, a ``(C, D)`` parameter).
 
-    def __init__(self, **hparams: Any) -> None:
-        super().__init__(**hparams)
+    A subclass declares its margin parameters and writes the maths once, as a static
+    ``margin_loss(input, target, class_centers, *, <its margin parameters>)``. ``forward`` calls it
+    with the loss's own centres and stored parameters (no validation per call); :func:`head_functional`
+    gives the public functional form, which takes the centres explicitly and validates its parameters.
+    """
+
+    num_classes: int = param(None, "required: the number of classes C (rows of the learned class centres W)", ge=1)
+    embedding_dim: int = param(None, "required: the embedding size D (columns of W)", ge=1)
+    init_seed: int | None = param(
+        None,
+        "seed of W's initialisation (standard normal entries); None draws from torch's global generator, "
+        "like torch.nn layers",
+        ge=0,
+    )
+
+    #: The maths, without parameter validation: ``margin_loss(input, target, class_centers, **margin_params)``.
+    margin_loss: ClassVar[Callable[..., Tensor]]
+    #: The subclass's own parameters (all but the head's), the keywords of ``margin_loss``.
+    margin_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        head = {p.name for p in MarginHeadLoss.params}
+        cls.margin_params = tuple(p.name for p in cls.params if p.name not in head)
+
+    def __post_init__(self) -> None:
         self.class_centers = nn.Parameter(initial_centres(self.num_classes, self.embedding_dim, self.init_seed))
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        margin_params = {name: getattr(self, name) for name in self.margin_params}
+        return self.margin_loss(input, target, self.class_centers, **margin_params)
+
+
+def head_functional(cls: type[MarginHeadLoss]) -> Callable[..., Tensor]:
+    """The functional form of ``cls``: its ``margin_loss`` with the class centres given as ``class_centers=``
+    ``(C, D)``, the margin parameters defaulted from their declarations and validated on each call
+    (not while compiling)."""
+    name = cls.loss_name or cls.__name__
+    declared = tuple(p for p in cls.params if p.name in cls.margin_params)
+    defaults = {p.name: p.default for p in declared}
+    maths = cls.margin_loss
+
+    def functional(input: Tensor, target: Tensor, *, class_centers: Tensor, **params: Any) -> Tensor:
+        if torch.compiler.is_compiling():  # validated eagerly; tracing the checks would only add guards
+            return maths(input, target, class_centers, **{**defaults, **params})
+        return maths(input, target, class_centers, **validate_params(name, declared, params))
+
+    functional.__name__ = functional.__qualname__ = f"{name}_loss"
+    functional.__module__ = cls.__module__
+    functional.__doc__ = (
+        f"Functional form of :class:`{cls.__qualname__}`, with the class centres ``W`` ``(C, D)`` given "
+        "explicitly as ``class_centers=``; its parameters are validated on each call."
+    )
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    functional.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("input", "target")]
+        + [inspect.Parameter("class_centers", keyword)]
+        + [inspect.Parameter(p.name, keyword, default=p.default) for p in declared]
+    )
+    return functional

@@ -1,28 +1,32 @@
-"""Input checks and the working precision shared by the metric-learning losses."""
+"""Input checks and input contracts shared by the metric-learning losses."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from losskit.contract import InputContract
 from losskit.errors import LossInputError
-from losskit.inputs import check_floating, check_ndim, check_tensor
-from losskit.params import Param, validate_params
+from losskit.inputs import check_floating, check_ndim, check_tensor, check_value_set
 
-
-def working(x: Tensor) -> Tensor:
-    """``x`` in the precision the maths runs in: half and bfloat16 are computed in float32."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-
-
-def validated(owner: str, declared: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:
-    """The functional forms' parameter check; skipped while compiling (the Module validated them already)."""
-    if torch.compiler.is_compiling():
-        return dict(values)
-    return validate_params(owner, declared, values)
+#: Explicit pairs: first members as input, ±1 pair labels as target, second members as ``other=``.
+EMBEDDING_PAIRS = InputContract(
+    "embeddings",
+    "signs",
+    input_shape="(N, D) first members; context other=(N, D)",
+    target_shape="(N,)",
+    output_shape="(N,) with reduction='none', else ()",
+)
+#: Triplets: anchors as input, positives as target, negatives as ``negative=``.
+TRIPLETS = InputContract(
+    "embeddings",
+    "same_shape",
+    input_shape="(N, D) anchors",
+    target_shape="(N, D) positives; context negative=(N, D)",
+    output_shape="(N,) with reduction='none', else ()",
+)
 
 
 def check_embeddings(
@@ -56,13 +60,7 @@ def check_signs(owner: str, target: Any, shape: torch.Size, per: str) -> Tensor:
         raise LossInputError(
             f"{owner}: target must hold one 1 or -1 per {per}, shape {tuple(shape)}, got {tuple(target.shape)}."
         )
-    if not torch.compiler.is_compiling() and target.numel():
-        bad = (target != 1) & (target != -1)
-        if bool(bad.any()):
-            raise LossInputError(
-                f"{owner}: target must hold 1 (similar pair) or -1 (dissimilar pair), got {target[bad][0].item():g}. "
-                "For 0/1 labels pass 2 * target - 1."
-            )
+    check_value_set(owner, "target", target, (1, -1), "For 0/1 labels pass 2 * target - 1.")
     return target
 
 

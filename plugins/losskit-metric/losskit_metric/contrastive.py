@@ -5,36 +5,19 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import embedding_pairs
-from ._inputs import check_embeddings, check_like, check_signs, validated, working
+from ._inputs import EMBEDDING_PAIRS, check_embeddings, check_like, check_signs
 from .reference import contrastive_reference
 
 NAME = "contrastive"
-PARAMS = (Param("margin", 1.0, "dissimilar pairs cost only closer than this distance", gt=0.0), reduction_param())
 
 
-def contrastive_loss(
-    input: Tensor, target: Tensor, *, other: Tensor, margin: float = 1.0, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`ContrastiveLoss`: pairs ``(input[n], other[n])`` labelled ``target[n]``."""
-    v = validated(NAME, PARAMS, {"margin": margin, "reduction": reduction})
-    check_embeddings(NAME, "input", input, shape_doc="(N, D): the first member of each pair")
-    check_like(NAME, "other", other, input)
-    check_signs(NAME, target, input.shape[:1], "pair (row of input)")
-    squared = (working(input) - working(other)).square().sum(dim=1)
-    # sqrt has no derivative at 0: a dissimilar pair at distance exactly 0 gets a zero gradient instead of NaN.
-    positive = squared > 0
-    distance = torch.where(positive, torch.where(positive, squared, 1).sqrt(), 0)
-    similar = target.to(squared.dtype) == 1
-    loss = torch.where(similar, squared, (v["margin"] - distance).clamp_min(0).square()) / 2
-    return reduce(loss.to(input.dtype), v["reduction"], owner=NAME)
-
-
-class ContrastiveLoss(Loss):
-    r"""Pulls similar pairs together, pushes dissimilar ones apart up to a margin.
+class ContrastiveLoss(Loss, name=NAME):
+    r"""Contrastive loss: D^2 / 2 for a similar pair, max(0, margin - D)^2 / 2 for a dissimilar one, D their distance.
 
     With :math:`D_n = \lVert x_n - x'_n \rVert_2`,
 
@@ -44,6 +27,7 @@ class ContrastiveLoss(Loss):
             \tfrac12 \max(0, m - D_n)^2 & y_n = -1 \ \text{(dissimilar)}
         \end{cases}
 
+    It pulls similar pairs together and pushes dissimilar ones apart up to the margin.
     This is eq. 4 of the paper, whose label :math:`Y = 0` (similar) / :math:`1` (dissimilar)
     is written here as :math:`y = 1 / -1`, the convention of ``cosine_embedding`` and
     ``hinge_embedding``. Pairs are given explicitly, so the loss is per pair, not batch-coupled.
@@ -60,38 +44,35 @@ class ContrastiveLoss(Loss):
         else a scalar.
 
     Examples:
-        >>> loss = ContrastiveLoss(margin=2.0)
-        >>> value = loss(torch.randn(4, 16), torch.tensor([1, -1, 1, -1]), other=torch.randn(4, 16))
+        >>> loss = ContrastiveLoss(margin=2.0, reduction="none")
+        >>> first, second = torch.zeros(2, 2), torch.tensor([[3.0, 4.0], [1.0, 0.0]])  # distances 5 and 1
+        >>> loss(first, torch.tensor([1, -1]), other=second)
+        tensor([12.5000,  0.5000])
 
     Reference: Hadsell, Chopra, LeCun. Dimensionality Reduction by Learning an Invariant Mapping. CVPR 2006.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    margin: float = param(1.0, "dissimilar pairs cost only closer than this distance", gt=0.0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(margin=margin, reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, other: Tensor) -> Tensor:
+        check_embeddings(NAME, "input", input, shape_doc="(N, D): the first member of each pair")
+        check_like(NAME, "other", other, input)
+        check_signs(NAME, target, input.shape[:1], "pair (row of input)")
+        squared = (working(input) - working(other)).square().sum(dim=1)
+        # sqrt has no derivative at 0: a dissimilar pair at distance exactly 0 gets a zero gradient instead of NaN.
+        positive = squared > 0
+        distance = torch.where(positive, torch.where(positive, squared, 1).sqrt(), 0)
+        similar = target.to(squared.dtype) == 1
+        loss = torch.where(similar, squared, (margin - distance).clamp_min(0).square()) / 2
+        return reduce(loss.to(input.dtype), reduction, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, other: Tensor) -> Tensor:
-        return contrastive_loss(input, target, other=other, margin=self.margin, reduction=self.reduction)
 
+contrastive_loss = ContrastiveLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("pair_contrastive",),
-    factory=ContrastiveLoss,
-    summary="D^2 / 2 for similar pairs, max(0, margin - D)^2 / 2 for dissimilar ones",
-    family="metric",
-    source="Hadsell, Chopra, LeCun 2006, Dimensionality Reduction by Learning an Invariant Mapping, CVPR",
-    contract=InputContract(
-        input="embeddings",
-        target="signs",
-        input_shape="(N, D) first members; context other=(N, D)",
-        target_shape="(N,)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
-    example=embedding_pairs,
-    reference=contrastive_reference,
-    functional=contrastive_loss,
-    tags=frozenset({"compile"}),
+SPEC = LossSpec.of(
+    ContrastiveLoss, family="metric", source="Hadsell, Chopra, LeCun 2006, Dimensionality Reduction by Learning an "
+    "Invariant Mapping, CVPR", contract=EMBEDDING_PAIRS, example=embedding_pairs, reference=contrastive_reference,
+    aliases=("pair_contrastive",), tags={"compile"},
 )

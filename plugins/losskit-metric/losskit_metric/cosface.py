@@ -5,42 +5,19 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, LossSpec, Param, reduction_param
+from losskit import LossSpec, param, reduction_param
+from losskit.contract import EMBEDDINGS_AND_CLASSES
 from losskit.reduction import Reduction, reduce
 
 from ._examples import HEAD_EXAMPLE_PARAMS, head_embeddings
-from ._head import HEAD_PARAMS, MarginHeadLoss, head_cosines
-from ._inputs import validated
+from ._head import MarginHeadLoss, head_cosines, head_functional
 from .reference import cosface_reference
 
 NAME = "cosface"
-MARGIN_PARAMS = (
-    Param("margin", 0.35, "additive cosine margin m subtracted from the true class's cosine", ge=0.0),
-    Param("scale", 64.0, "feature scale s", gt=0.0),
-    reduction_param(),
-)
-PARAMS = (*HEAD_PARAMS, *MARGIN_PARAMS)
 
 
-def cosface_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    class_centers: Tensor,
-    margin: float = 0.35,
-    scale: float = 64.0,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`CosFaceLoss`, with the class centres ``W`` ``(C, D)`` given explicitly."""
-    v = validated(NAME, MARGIN_PARAMS, {"margin": margin, "scale": scale, "reduction": reduction})
-    cos = head_cosines(NAME, input, target, class_centers)
-    logits = v["scale"] * (cos - v["margin"] * F.one_hot(target, cos.shape[1]).to(cos.dtype))
-    loss = F.cross_entropy(logits, target, reduction="none")
-    return reduce(loss.to(input.dtype), v["reduction"], owner=NAME)
-
-
-class CosFaceLoss(MarginHeadLoss):
-    r"""Softmax cross-entropy on scaled cosines, with a margin subtracted from the true class's cosine.
+class CosFaceLoss(MarginHeadLoss, name=NAME):
+    r"""CosFace: cross-entropy on scaled cosines to learned class centres, a margin subtracted from the true class's.
 
     With :math:`\cos\theta_j` the cosine of the embedding :math:`x_n` and the learned
     class centre :math:`W_j` (both L2-normalised), the large margin cosine loss is
@@ -51,7 +28,8 @@ class CosFaceLoss(MarginHeadLoss):
 
     The loss owns the class centres: ``class_centers`` is an ``nn.Parameter`` of shape
     ``(num_classes, embedding_dim)``, so give the loss's parameters to the optimiser. It starts
-    standard normal (seeded by ``init_seed`` when given).
+    standard normal (seeded by ``init_seed`` when given). The functional form
+    ``cosface_loss(input, target, class_centers=W, ...)`` takes the centres explicitly.
 
     Args:
         num_classes: required; :math:`C \ge 1`.
@@ -66,62 +44,35 @@ class CosFaceLoss(MarginHeadLoss):
         output ``(N,)`` with ``reduction='none'``, else a scalar.
 
     Examples:
+        >>> centres = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+        >>> cosface_loss(torch.tensor([[2.0, 0.0]]), torch.tensor([0]), class_centers=centres, margin=0.5, scale=2.0)
+        tensor(0.3133)
         >>> loss = CosFaceLoss(num_classes=10, embedding_dim=128, margin=0.35, scale=64)
-        >>> value = loss(torch.randn(8, 128), torch.randint(0, 10, (8,)))
+        >>> loss.class_centers.shape
+        torch.Size([10, 128])
 
     Reference: Wang, Wang, Zhou, Ji, Gong, Zhou, Li, Liu. CosFace: Large Margin Cosine Loss for
     Deep Face Recognition. CVPR 2018.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    margin: float = param(0.35, "additive cosine margin m subtracted from the true class's cosine", ge=0.0)
+    scale: float = param(64.0, "feature scale s", gt=0.0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
-        *,
-        num_classes: int | None = None,
-        embedding_dim: int | None = None,
-        init_seed: int | None = None,
-        margin: float = 0.35,
-        scale: float = 64.0,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(
-            num_classes=num_classes,
-            embedding_dim=embedding_dim,
-            init_seed=init_seed,
-            margin=margin,
-            scale=scale,
-            reduction=reduction,
-        )
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return cosface_loss(
-            input,
-            target,
-            class_centers=self.class_centers,
-            margin=self.margin,
-            scale=self.scale,
-            reduction=self.reduction,
-        )
+    @staticmethod
+    def margin_loss(
+        input: Tensor, target: Tensor, class_centers: Tensor, *, margin: float, scale: float, reduction: Reduction
+    ) -> Tensor:
+        cos = head_cosines(NAME, input, target, class_centers)
+        logits = scale * (cos - margin * F.one_hot(target, cos.shape[1]).to(cos.dtype))
+        loss = F.cross_entropy(logits, target, reduction="none")
+        return reduce(loss.to(input.dtype), reduction, owner=NAME)
 
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("large_margin_cosine", "lmcl"),
-    factory=CosFaceLoss,
-    summary="cross-entropy on s (cos(theta) - m) for the true class, learned class centres",
-    family="metric",
-    source="Wang et al. 2018, CosFace: Large Margin Cosine Loss for Deep Face Recognition, CVPR",
-    contract=InputContract(
-        input="embeddings",
-        target="class_indices",
-        input_shape="(N, D)",
-        target_shape="(N,)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
-    example=head_embeddings,
-    example_params=HEAD_EXAMPLE_PARAMS,
-    reference=cosface_reference,
-    tags=frozenset({"compile"}),
+cosface_loss = head_functional(CosFaceLoss)
+
+SPEC = LossSpec.of(
+    CosFaceLoss, family="metric", source="Wang et al. 2018, CosFace: Large Margin Cosine Loss for Deep Face "
+    "Recognition, CVPR", contract=EMBEDDINGS_AND_CLASSES, example=head_embeddings, example_params=HEAD_EXAMPLE_PARAMS,
+    reference=cosface_reference, aliases=("large_margin_cosine", "lmcl"), tags={"compile"},
 )

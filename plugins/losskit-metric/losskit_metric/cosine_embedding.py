@@ -5,40 +5,18 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
 from losskit.reduction import Reduction, reduce
 
 from ._examples import embedding_pairs
-from ._inputs import check_embeddings, check_like, check_signs, validated
+from ._inputs import EMBEDDING_PAIRS, check_embeddings, check_like, check_signs
 from .reference import cosine_embedding_reference
 
 NAME = "cosine_embedding"
-PARAMS = (
-    Param(
-        "margin",
-        0.0,
-        "a dissimilar pair costs only above this cosine similarity (torch suggests [0, 0.5])",
-        ge=-1.0,
-        le=1.0,
-    ),
-    reduction_param(),
-)
 
 
-def cosine_embedding_loss(
-    input: Tensor, target: Tensor, *, other: Tensor, margin: float = 0.0, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`CosineEmbeddingLoss`: pairs ``(input[n], other[n])`` labelled ``target[n]``."""
-    v = validated(NAME, PARAMS, {"margin": margin, "reduction": reduction})
-    check_embeddings(NAME, "input", input, dims=(1, 2), shape_doc="(N, D): the first member of each pair, or (D,)")
-    check_like(NAME, "other", other, input)
-    check_signs(NAME, target, input.shape[:-1], "pair (row of input)")
-    loss = F.cosine_embedding_loss(input, other, target, margin=v["margin"], reduction="none")
-    return reduce(loss, v["reduction"], owner=NAME)
-
-
-class CosineEmbeddingLoss(Loss):
-    r"""Pulls similar pairs to cosine similarity 1, pushes dissimilar ones below a margin.
+class CosineEmbeddingLoss(Loss, name=NAME):
+    r"""Cosine embedding loss: 1 - cos for a similar pair, max(0, cos - margin) for a dissimilar one.
 
     .. math::
         \ell_n = \begin{cases}
@@ -46,6 +24,7 @@ class CosineEmbeddingLoss(Loss):
             \max(0, \cos(x_n, x'_n) - \text{margin}) & y_n = -1
         \end{cases}
 
+    It pulls similar pairs to cosine similarity 1 and pushes dissimilar ones below the margin.
     Convention: ``input`` is the first member of each pair :math:`x_n`, ``target``
     the pair label :math:`y_n \in \{1, -1\}` (1 = similar), and the required
     context ``other=`` the second member :math:`x'_n` (torch's ``(x1, x2, y)``
@@ -60,38 +39,33 @@ class CosineEmbeddingLoss(Loss):
         output ``(N,)`` with ``reduction='none'``, else a scalar. One ``(D,)`` pair takes a 0-d target, as torch.
 
     Examples:
-        >>> loss = CosineEmbeddingLoss(margin=0.2)
-        >>> value = loss(torch.randn(4, 16), torch.tensor([1, -1, 1, -1]), other=torch.randn(4, 16))
+        >>> loss = CosineEmbeddingLoss(margin=0.2, reduction="none")
+        >>> first, second = torch.tensor([[1.0, 0.0], [1.0, 1.0]]), torch.tensor([[0.0, 3.0], [2.0, 2.0]])
+        >>> loss(first, torch.tensor([1, -1]), other=second)  # cosines 0 and 1
+        tensor([1.0000, 0.8000])
 
     Reference: torch.nn.CosineEmbeddingLoss (Paszke et al., PyTorch, NeurIPS 2019), after Torch7's
     CosineEmbeddingCriterion (Collobert, Kavukcuoglu, Farabet 2011). Matches ``torch.nn.CosineEmbeddingLoss``.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    margin: float = param(
+        0.0, "a dissimilar pair costs only above this cosine similarity (torch suggests [0, 0.5])", ge=-1.0, le=1.0
+    )
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, margin: float = 0.0, reduction: Reduction = "mean") -> None:
-        super().__init__(margin=margin, reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, other: Tensor) -> Tensor:
+        check_embeddings(NAME, "input", input, dims=(1, 2), shape_doc="(N, D): the first member of each pair, or (D,)")
+        check_like(NAME, "other", other, input)
+        check_signs(NAME, target, input.shape[:-1], "pair (row of input)")
+        loss = F.cosine_embedding_loss(input, other, target, margin=margin, reduction="none")
+        return reduce(loss, reduction, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor, *, other: Tensor) -> Tensor:
-        return cosine_embedding_loss(input, target, other=other, margin=self.margin, reduction=self.reduction)
 
+cosine_embedding_loss = CosineEmbeddingLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("cosine_embedding_loss",),
-    factory=CosineEmbeddingLoss,
-    summary="1 - cos for similar pairs, max(0, cos - margin) for dissimilar ones",
-    family="metric",
-    source="torch.nn.CosineEmbeddingLoss (Paszke et al. 2019); Torch7 CosineEmbeddingCriterion (Collobert et al. 2011)",
-    contract=InputContract(
-        input="embeddings",
-        target="signs",
-        input_shape="(N, D) first members; context other=(N, D)",
-        target_shape="(N,)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
-    example=embedding_pairs,
-    reference=cosine_embedding_reference,
-    functional=cosine_embedding_loss,
+SPEC = LossSpec.of(
+    CosineEmbeddingLoss, family="metric", source="torch.nn.CosineEmbeddingLoss (Paszke et al. 2019); Torch7 "
+    "CosineEmbeddingCriterion (Collobert et al. 2011)", contract=EMBEDDING_PAIRS, example=embedding_pairs,
+    reference=cosine_embedding_reference, aliases=("cosine_embedding_loss",),
 )

@@ -5,31 +5,19 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.inputs import check_floating
 from losskit.reduction import Reduction, reduce
 
 from ._examples import distances_and_signs
-from ._inputs import check_signs, validated
+from ._inputs import check_signs
 from .reference import hinge_embedding_reference
 
 NAME = "hinge_embedding"
-PARAMS = (Param("margin", 1.0, "dissimilar pairs cost only below this distance"), reduction_param())
 
 
-def hinge_embedding_loss(
-    input: Tensor, target: Tensor, *, margin: float = 1.0, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`HingeEmbeddingLoss`."""
-    v = validated(NAME, PARAMS, {"margin": margin, "reduction": reduction})
-    check_floating(NAME, "input", input)
-    check_signs(NAME, target, input.shape, "distance (element of input)")
-    loss = F.hinge_embedding_loss(input, target, margin=v["margin"], reduction="none")
-    return reduce(loss, v["reduction"], owner=NAME)
-
-
-class HingeEmbeddingLoss(Loss):
-    r"""The distance itself for similar pairs, a hinge below the margin for dissimilar ones.
+class HingeEmbeddingLoss(Loss, name=NAME):
+    r"""Hinge embedding loss: the distance x for a similar pair, max(0, margin - x) for a dissimilar one.
 
     .. math::
         \ell_n = \begin{cases} x_n & y_n = 1 \\ \max(0, \text{margin} - x_n) & y_n = -1 \end{cases}
@@ -45,32 +33,29 @@ class HingeEmbeddingLoss(Loss):
         input and target ``(N, *)``, one shape; output of that shape with ``reduction='none'``, else a scalar.
 
     Examples:
-        >>> loss = HingeEmbeddingLoss(margin=2.0)
-        >>> value = loss(torch.rand(4), torch.tensor([1, -1, -1, 1]))
+        >>> loss = HingeEmbeddingLoss(margin=2.0, reduction="none")
+        >>> loss(torch.tensor([0.5, 0.5, 3.0]), torch.tensor([1, -1, -1]))
+        tensor([0.5000, 1.5000, 0.0000])
 
     Reference: Torch7's HingeEmbeddingCriterion (Collobert, Kavukcuoglu, Farabet. Torch7: A Matlab-like
     Environment for Machine Learning. BigLearn, NIPS Workshop 2011). Matches ``torch.nn.HingeEmbeddingLoss``.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    margin: float = param(1.0, "dissimilar pairs cost only below this distance")
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, margin: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(margin=margin, reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, margin: float, reduction: Reduction) -> Tensor:
+        check_floating(NAME, "input", input)
+        check_signs(NAME, target, input.shape, "distance (element of input)")
+        loss = F.hinge_embedding_loss(input, target, margin=margin, reduction="none")
+        return reduce(loss, reduction, owner=NAME)
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
+hinge_embedding_loss = HingeEmbeddingLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("hinge_embedding_loss",),
-    factory=HingeEmbeddingLoss,
-    summary="x for similar pairs, max(0, margin - x) for dissimilar ones (x a distance)",
-    family="metric",
-    source="Collobert et al. 2011, Torch7 HingeEmbeddingCriterion; torch.nn.HingeEmbeddingLoss",
-    contract=InputContract(input="values", target="signs"),
-    example=distances_and_signs,
-    reference=hinge_embedding_reference,
-    functional=hinge_embedding_loss,
+SPEC = LossSpec.of(
+    HingeEmbeddingLoss, family="metric", source="Collobert et al. 2011, Torch7 HingeEmbeddingCriterion; "
+    "torch.nn.HingeEmbeddingLoss", contract=InputContract("values", "signs"), example=distances_and_signs,
+    reference=hinge_embedding_reference, aliases=("hinge_embedding_loss",),
 )

@@ -6,27 +6,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import EMBEDDINGS_AND_LABELS
+from losskit.precision import working
 from losskit.reduction import Reduction
 
 from ._examples import labelled_embeddings
 from ._gather import gather, reduce_global
-from ._inputs import check_embeddings, check_labels, validated, working
+from ._inputs import check_embeddings, check_labels
 from .reference import multi_similarity_reference
 
 NAME = "multi_similarity"
-PARAMS = (
-    Param("alpha", 2.0, "scale of the positive pairs' term", gt=0.0),
-    Param("beta", 50.0, "scale of the negative pairs' term", gt=0.0),
-    Param("base", 0.5, "lambda, the similarity threshold the pairs are weighed against", ge=-1.0, le=1.0),
-    Param(
-        "epsilon",
-        0.1,
-        "mining margin: the pairs kept are those within epsilon of the hardest of the other kind",
-        ge=0.0,
-    ),
-    reduction_param(),
-)
 
 
 def _log1p_sum_exp(exponents: Tensor, selected: Tensor) -> Tensor:
@@ -34,45 +24,8 @@ def _log1p_sum_exp(exponents: Tensor, selected: Tensor) -> Tensor:
     return F.pad(exponents.masked_fill(~selected, float("-inf")), (0, 1), value=0.0).logsumexp(dim=1)
 
 
-def multi_similarity_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    alpha: float = 2.0,
-    beta: float = 50.0,
-    base: float = 0.5,
-    epsilon: float = 0.1,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`MultiSimilarityLoss`: ``input`` embeddings ``(N, D)``, ``target`` labels ``(N,)``."""
-    v = validated(
-        NAME, PARAMS, {"alpha": alpha, "beta": beta, "base": base, "epsilon": epsilon, "reduction": reduction}
-    )
-    check_embeddings(NAME, "input", input)
-    check_labels(NAME, target, input.shape[0])
-    local = F.normalize(working(input), dim=1)
-    batch = gather(local, target)
-    similarity = local @ batch.embeddings.T  # (n, total)
-    own = batch.offset + torch.arange(input.shape[0], device=input.device)
-    same = target[:, None] == batch.labels
-    positive = same & (own[:, None] != torch.arange(similarity.shape[1], device=input.device))
-    negative = ~same
-    # Mining: keep a negative more similar than the least similar positive minus epsilon,
-    # and a positive less similar than the most similar negative plus epsilon. An extra column
-    # keeps the min / max defined for an empty row; with no candidate of a kind, nothing is kept.
-    hardest_positive = F.pad(similarity.masked_fill(~positive, float("inf")), (0, 1), value=float("inf")).amin(1)
-    hardest_negative = F.pad(similarity.masked_fill(~negative, float("-inf")), (0, 1), value=float("-inf")).amax(1)
-    kept_negative = negative & (similarity + v["epsilon"] > hardest_positive[:, None])
-    kept_positive = positive & (similarity - v["epsilon"] < hardest_negative[:, None])
-    loss = (
-        _log1p_sum_exp(-v["alpha"] * (similarity - v["base"]), kept_positive) / v["alpha"]
-        + _log1p_sum_exp(v["beta"] * (similarity - v["base"]), kept_negative) / v["beta"]
-    )
-    return reduce_global(loss, v["reduction"], similarity.shape[1]).to(input.dtype)
-
-
-class MultiSimilarityLoss(Loss):
-    r"""Weighs each pair by its own and its neighbours' similarities, after mining informative pairs.
+class MultiSimilarityLoss(Loss, name=NAME):
+    r"""Multi-similarity loss: pairs weighted by their own and their neighbours' similarities, after in-batch mining.
 
     With :math:`S_{ik}` the cosine similarity of samples :math:`i` and :math:`k`,
     :math:`\mathcal{P}_i` and :math:`\mathcal{N}_i` the positive (same label, not
@@ -108,55 +61,54 @@ class MultiSimilarityLoss(Loss):
         input ``(N, D)``; target ``(N,)`` integer labels; output ``(N,)`` with ``reduction='none'``, else a scalar.
 
     Examples:
-        >>> loss = MultiSimilarityLoss(alpha=2, beta=50, base=0.5)
-        >>> value = loss(torch.randn(8, 128), torch.randint(0, 3, (8,)))
+        >>> loss = MultiSimilarityLoss(alpha=1.0, beta=1.0, base=0.0, epsilon=2.0, reduction="none")  # mine all
+        >>> embeddings = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+        >>> loss(embeddings, torch.tensor([0, 0, 1, 1]))  # log(1 + e^-1) + log(1 + 2 e^0) for each
+        tensor([1.4119, 1.4119, 1.4119, 1.4119])
 
     Reference: Wang, Han, Huang, Dong, Scott. Multi-Similarity Loss with General Pair Weighting
     for Deep Metric Learning. CVPR 2019.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    alpha: float = param(2.0, "scale of the positive pairs' term", gt=0.0)
+    beta: float = param(50.0, "scale of the negative pairs' term", gt=0.0)
+    base: float = param(0.5, "lambda, the similarity threshold the pairs are weighed against", ge=-1.0, le=1.0)
+    epsilon: float = param(
+        0.1, "mining margin: the pairs kept are those within epsilon of the hardest of the other kind", ge=0.0
+    )
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
-        *,
-        alpha: float = 2.0,
-        beta: float = 50.0,
-        base: float = 0.5,
-        epsilon: float = 0.1,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(alpha=alpha, beta=beta, base=base, epsilon=epsilon, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return multi_similarity_loss(
-            input,
-            target,
-            alpha=self.alpha,
-            beta=self.beta,
-            base=self.base,
-            epsilon=self.epsilon,
-            reduction=self.reduction,
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, alpha: float, beta: float, base: float, epsilon: float, reduction: Reduction
+    ) -> Tensor:
+        check_embeddings(NAME, "input", input)
+        check_labels(NAME, target, input.shape[0])
+        local = F.normalize(working(input), dim=1)
+        batch = gather(local, target)
+        similarity = local @ batch.embeddings.T  # (n, total)
+        own = batch.offset + torch.arange(input.shape[0], device=input.device)
+        same = target[:, None] == batch.labels
+        positive = same & (own[:, None] != torch.arange(similarity.shape[1], device=input.device))
+        negative = ~same
+        # Mining: keep a negative more similar than the least similar positive minus epsilon,
+        # and a positive less similar than the most similar negative plus epsilon. An extra column
+        # keeps the min / max defined for an empty row; with no candidate of a kind, nothing is kept.
+        hardest_positive = F.pad(similarity.masked_fill(~positive, float("inf")), (0, 1), value=float("inf")).amin(1)
+        hardest_negative = F.pad(similarity.masked_fill(~negative, float("-inf")), (0, 1), value=float("-inf")).amax(1)
+        kept_negative = negative & (similarity + epsilon > hardest_positive[:, None])
+        kept_positive = positive & (similarity - epsilon < hardest_negative[:, None])
+        loss = (
+            _log1p_sum_exp(-alpha * (similarity - base), kept_positive) / alpha
+            + _log1p_sum_exp(beta * (similarity - base), kept_negative) / beta
         )
+        return reduce_global(loss, reduction, similarity.shape[1]).to(input.dtype)
 
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("ms_loss", "multi_similarity_loss"),
-    factory=MultiSimilarityLoss,
-    summary="multi-similarity pair weighting with in-batch pair mining",
-    family="metric",
-    source="Wang et al. 2019, Multi-Similarity Loss with General Pair Weighting for Deep Metric Learning, CVPR",
-    contract=InputContract(
-        input="embeddings",
-        target="labels",
-        input_shape="(N, D)",
-        target_shape="(N,)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
-    example=labelled_embeddings,
-    reference=multi_similarity_reference,
-    functional=multi_similarity_loss,
-    tags=frozenset({"batch_coupled"}),
+multi_similarity_loss = MultiSimilarityLoss.functional
+
+SPEC = LossSpec.of(
+    MultiSimilarityLoss, family="metric", source="Wang et al. 2019, Multi-Similarity Loss with General Pair "
+    "Weighting for Deep Metric Learning, CVPR", contract=EMBEDDINGS_AND_LABELS, example=labelled_embeddings,
+    reference=multi_similarity_reference, aliases=("ms_loss", "multi_similarity_loss"), tags={"batch_coupled"},
 )

@@ -6,46 +6,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import InputContract, Loss, LossSpec, param, reduction_param
+from losskit.precision import working
 from losskit.reduction import Reduction
 
 from ._examples import two_views
 from ._gather import gather, reduce_global
-from ._inputs import check_embeddings, check_like, validated, working
+from ._inputs import check_embeddings, check_like
 from .reference import nt_xent_reference
 
 NAME = "nt_xent"
-PARAMS = (
-    Param("temperature", 0.1, "divides the cosine similarities (SimCLR's default 0.1)", gt=0.0),
-    reduction_param(),
-)
 
 
-def nt_xent_loss(input: Tensor, target: Tensor, *, temperature: float = 0.1, reduction: Reduction = "mean") -> Tensor:
-    """Functional form of :class:`NTXentLoss`: ``input`` the first views, ``target`` the second, row by row."""
-    v = validated(NAME, PARAMS, {"temperature": temperature, "reduction": reduction})
-    check_embeddings(NAME, "input", input, shape_doc="(N, D): the first view's embedding of each sample")
-    check_like(NAME, "target", target, input, "input (row n of both is one sample's two views)")
-    n, dim = input.shape
-    # Both views of a sample travel in one row, so that one gather serves both.
-    local = F.normalize(torch.stack([working(input), working(target)], dim=1), dim=2)  # (n, 2, D)
-    batch = gather(local.flatten(1))
-    total = batch.embeddings.shape[0]
-    everyone = batch.embeddings.view(total, 2, dim).transpose(0, 1).reshape(2 * total, dim)  # view 1 rows, view 2 rows
-    anchors = local.transpose(0, 1).reshape(2 * n, dim)
-    logits = anchors @ everyone.T / v["temperature"]  # (2n, 2 * total)
-    rows = torch.arange(2 * n, device=input.device)
-    own = batch.offset + rows % n + total * (rows >= n)  # the anchor's own column
-    partner = batch.offset + rows % n + total * (rows < n)  # the other view of the same sample
-    columns = torch.arange(2 * total, device=input.device)
-    logits = logits.masked_fill(own[:, None] == columns, float("-inf"))
-    per_view = logits.logsumexp(dim=1) - logits.gather(1, partner[:, None]).squeeze(1)
-    loss = per_view.view(2, n).mean(dim=0)
-    return reduce_global(loss, v["reduction"], total).to(input.dtype)
-
-
-class NTXentLoss(Loss):
-    r"""Each view must pick out the other view of its sample among all views in the batch.
+class NTXentLoss(Loss, name=NAME):
+    r"""SimCLR's contrastive cross-entropy (NT-Xent): each view must pick out its partner among all 2N views.
 
     With :math:`z` the L2-normalised embeddings of the :math:`2N` views (``input``
     rows, then ``target`` rows), :math:`s_{ij} = z_i^\top z_j` and :math:`j(i)` the
@@ -76,40 +50,47 @@ class NTXentLoss(Loss):
 
     Examples:
         >>> loss = NTXentLoss(temperature=0.5)
-        >>> value = loss(torch.randn(8, 128), torch.randn(8, 128))
+        >>> views = torch.eye(2)
+        >>> loss(views, views)  # -log(e^2 / (e^2 + 2 e^0)), for each of the four views
+        tensor(0.2395)
 
     Reference: Chen, Kornblith, Norouzi, Hinton. A Simple Framework for Contrastive Learning of
     Visual Representations. ICML 2020; van den Oord, Li, Vinyals. Representation Learning with
     Contrastive Predictive Coding. arXiv:1807.03748, 2018.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    temperature: float = param(0.1, "divides the cosine similarities (SimCLR's default 0.1)", gt=0.0)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, temperature: float = 0.1, reduction: Reduction = "mean") -> None:
-        super().__init__(temperature=temperature, reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, temperature: float, reduction: Reduction) -> Tensor:
+        check_embeddings(NAME, "input", input, shape_doc="(N, D): the first view's embedding of each sample")
+        check_like(NAME, "target", target, input, "input (row n of both is one sample's two views)")
+        n, dim = input.shape
+        # Both views of a sample travel in one row, so that one gather serves both.
+        local = F.normalize(torch.stack([working(input), working(target)], dim=1), dim=2)  # (n, 2, D)
+        batch = gather(local.flatten(1))
+        total = batch.embeddings.shape[0]
+        everyone = batch.embeddings.view(total, 2, dim).transpose(0, 1).reshape(2 * total, dim)  # views 1, views 2
+        anchors = local.transpose(0, 1).reshape(2 * n, dim)
+        logits = anchors @ everyone.T / temperature  # (2n, 2 * total)
+        rows = torch.arange(2 * n, device=input.device)
+        own = batch.offset + rows % n + total * (rows >= n)  # the anchor's own column
+        partner = batch.offset + rows % n + total * (rows < n)  # the other view of the same sample
+        columns = torch.arange(2 * total, device=input.device)
+        logits = logits.masked_fill(own[:, None] == columns, float("-inf"))
+        per_view = logits.logsumexp(dim=1) - logits.gather(1, partner[:, None]).squeeze(1)
+        loss = per_view.view(2, n).mean(dim=0)
+        return reduce_global(loss, reduction, total).to(input.dtype)
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return nt_xent_loss(input, target, temperature=self.temperature, reduction=self.reduction)
 
+nt_xent_loss = NTXentLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("info_nce", "simclr", "ntxent"),
-    factory=NTXentLoss,
-    summary="SimCLR's contrastive cross-entropy: each view picks its partner among all 2N views",
-    family="metric",
-    source="Chen et al. 2020, A Simple Framework for Contrastive Learning of Visual Representations, ICML; "
-    "van den Oord et al. 2018, arXiv:1807.03748 (InfoNCE)",
+SPEC = LossSpec.of(
+    NTXentLoss, family="metric", source="Chen et al. 2020, A Simple Framework for Contrastive Learning of Visual "
+    "Representations, ICML; van den Oord et al. 2018, arXiv:1807.03748 (InfoNCE)",
     contract=InputContract(
-        input="embeddings",
-        target="same_shape",
-        input_shape="(N, D) first views",
-        target_shape="(N, D) second views",
-        output_shape="(N,) with reduction='none', else ()",
+        "embeddings", "same_shape", "(N, D) first views", "(N, D) second views", "(N,) with reduction='none', else ()"
     ),
-    example=two_views,
-    reference=nt_xent_reference,
-    functional=nt_xent_loss,
-    tags=frozenset({"batch_coupled"}),
+    example=two_views, reference=nt_xent_reference, aliases=("info_nce", "simclr", "ntxent"), tags={"batch_coupled"},
 )

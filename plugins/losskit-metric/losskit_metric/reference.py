@@ -2,7 +2,8 @@
 
 They share no code with the implementations: each follows the cited paper (or,
 for the torch losses, torch's documented formula) sample by sample in float64,
-with loops where the paper sums over pairs, then reduces with :func:`_reduce`.
+with loops where the paper sums over pairs, then reduces with
+:func:`losskit.testing.reference.reduce_reference`.
 """
 
 from __future__ import annotations
@@ -13,17 +14,11 @@ import torch
 from torch import Tensor
 
 from losskit import Example
+from losskit.testing.reference import f64, reduce_reference
 
 
-def _reduce(per_sample: Tensor, reduction: str) -> Tensor:
-    if reduction == "none":
-        return per_sample
-    total = per_sample.sum()
-    return total if reduction == "sum" else total / max(per_sample.numel(), 1)
-
-
-def _f64(x: Tensor) -> Tensor:
-    return x.detach().to("cpu", torch.float64)
+def _stacked(per_sample: list[Tensor]) -> Tensor:
+    return torch.stack(per_sample) if per_sample else torch.zeros(0, dtype=torch.float64)
 
 
 def _unit(x: Tensor) -> Tensor:
@@ -31,7 +26,7 @@ def _unit(x: Tensor) -> Tensor:
 
 
 def _triplet(example: Example) -> tuple[Tensor, Tensor, Tensor]:
-    return _f64(example.input), _f64(example.target), _f64(example.context["negative"])
+    return f64(example.input), f64(example.target), f64(example.context["negative"])
 
 
 def triplet_reference(example: Example, *, margin: float, p: float, eps: float, swap: bool, reduction: str) -> Tensor:
@@ -41,7 +36,7 @@ def triplet_reference(example: Example, *, margin: float, p: float, eps: float, 
 
     a, pos, neg = _triplet(example)
     negative = torch.minimum(d(a, neg), d(pos, neg)) if swap else d(a, neg)
-    return _reduce((d(a, pos) - negative + margin).clamp(min=0), reduction)
+    return reduce_reference((d(a, pos) - negative + margin).clamp(min=0), reduction)
 
 
 def triplet_with_distance_reference(
@@ -55,38 +50,38 @@ def triplet_with_distance_reference(
 
     a, pos, neg = _triplet(example)
     negative = torch.minimum(d(a, neg), d(pos, neg)) if swap else d(a, neg)
-    return _reduce((d(a, pos) - negative + margin).clamp(min=0), reduction)
+    return reduce_reference((d(a, pos) - negative + margin).clamp(min=0), reduction)
 
 
 def cosine_embedding_reference(example: Example, *, margin: float, reduction: str) -> Tensor:
-    x, y, other = _f64(example.input), _f64(example.target), _f64(example.context["other"])
+    x, y, other = f64(example.input), f64(example.target), f64(example.context["other"])
     cos = (x * other).sum(dim=1) / (x.norm(dim=1) * other.norm(dim=1))
-    return _reduce(torch.where(y == 1, 1 - cos, (cos - margin).clamp(min=0)), reduction)
+    return reduce_reference(torch.where(y == 1, 1 - cos, (cos - margin).clamp(min=0)), reduction)
 
 
 def margin_ranking_reference(example: Example, *, margin: float, reduction: str) -> Tensor:
-    x, y, other = _f64(example.input), _f64(example.target), _f64(example.context["other"])
-    return _reduce((-y * (x - other) + margin).clamp(min=0), reduction)
+    x, y, other = f64(example.input), f64(example.target), f64(example.context["other"])
+    return reduce_reference((-y * (x - other) + margin).clamp(min=0), reduction)
 
 
 def hinge_embedding_reference(example: Example, *, margin: float, reduction: str) -> Tensor:
-    x, y = _f64(example.input), _f64(example.target)
-    return _reduce(torch.where(y == 1, x, (margin - x).clamp(min=0)), reduction)
+    x, y = f64(example.input), f64(example.target)
+    return reduce_reference(torch.where(y == 1, x, (margin - x).clamp(min=0)), reduction)
 
 
 def contrastive_reference(example: Example, *, margin: float, reduction: str) -> Tensor:
     # Hadsell et al. 2006, eq. 4: (1 - Y) D^2 / 2 + Y max(0, m - D)^2 / 2, Y = 1 for a dissimilar pair (y = -1).
-    x, y, other = _f64(example.input), _f64(example.target), _f64(example.context["other"])
+    x, y, other = f64(example.input), f64(example.target), f64(example.context["other"])
     dissimilar = (y == -1).to(torch.float64)
     distance = ((x - other) ** 2).sum(dim=1).sqrt()
-    return _reduce(
+    return reduce_reference(
         (1 - dissimilar) * distance**2 / 2 + dissimilar * (margin - distance).clamp(min=0) ** 2 / 2, reduction
     )
 
 
 def nt_xent_reference(example: Example, *, temperature: float, reduction: str) -> Tensor:
     # SimCLR, Algorithm 1: z_{2k-1}, z_{2k} the two views of sample k, l(i, j) over the other 2N - 1 views.
-    first, second = _f64(example.input), _f64(example.target)
+    first, second = f64(example.input), f64(example.target)
     n = first.shape[0]
     z = [_unit(v) for pair in zip(first, second) for v in pair]
 
@@ -95,12 +90,12 @@ def nt_xent_reference(example: Example, *, temperature: float, reduction: str) -
         return -torch.log(torch.exp(z[i] @ z[j] / temperature) / denominator)
 
     per_sample = [(ell(2 * k, 2 * k + 1) + ell(2 * k + 1, 2 * k)) / 2 for k in range(n)]
-    return _reduce(torch.stack(per_sample) if per_sample else torch.zeros(0, dtype=torch.float64), reduction)
+    return reduce_reference(_stacked(per_sample), reduction)
 
 
 def supcon_reference(example: Example, *, temperature: float, base_temperature: float, reduction: str) -> Tensor:
     # Khosla et al. 2020, eq. 2 (L^sup_out), times tau / tau_b as in the official code; no positive: 0.
-    x, labels = _f64(example.input), example.target.tolist()
+    x, labels = f64(example.input), example.target.tolist()
     views = x if x.dim() == 3 else x[:, None]
     n, count = views.shape[:2]
     z = [_unit(views[s, v]) for s in range(n) for v in range(count)]
@@ -116,14 +111,14 @@ def supcon_reference(example: Example, *, temperature: float, base_temperature: 
         return -(temperature / base_temperature) * total / len(positives)
 
     per_sample = [torch.stack([anchor(s * count + v) for v in range(count)]).mean() for s in range(n)]
-    return _reduce(torch.stack(per_sample) if per_sample else torch.zeros(0, dtype=torch.float64), reduction)
+    return reduce_reference(_stacked(per_sample), reduction)
 
 
 def multi_similarity_reference(
     example: Example, *, alpha: float, beta: float, base: float, epsilon: float, reduction: str
 ) -> Tensor:
     # Wang et al. 2019: mine pairs against the hardest pair of the other kind, then the MS loss per anchor.
-    x, labels = _f64(example.input), example.target.tolist()
+    x, labels = f64(example.input), example.target.tolist()
     z = [_unit(row) for row in x]
     n = len(z)
 
@@ -140,7 +135,7 @@ def multi_similarity_reference(
         return torch.log(1 + pos) / alpha + torch.log(1 + neg) / beta
 
     per_sample = [anchor(i) for i in range(n)]
-    return _reduce(torch.stack(per_sample) if per_sample else torch.zeros(0, dtype=torch.float64), reduction)
+    return reduce_reference(_stacked(per_sample), reduction)
 
 
 def _class_centres(num_classes: int, embedding_dim: int, init_seed: int | None) -> Tensor:
@@ -174,7 +169,7 @@ def arcface_reference(
     # Deng et al. 2019, with theta from acos; theta + m > pi (or theta > pi/2 with easy_margin) as insightface.
     w = [_unit(row) for row in _class_centres(num_classes, embedding_dim, init_seed)]
     per_sample = []
-    for x, y in zip(_f64(example.input), example.target.tolist()):
+    for x, y in zip(f64(example.input), example.target.tolist()):
         theta = torch.stack([torch.acos((_unit(x) @ wj).clamp(-1, 1)) for wj in w])
         logits = scale * torch.cos(theta)
         t = theta[y]
@@ -184,7 +179,7 @@ def arcface_reference(
             target_logit = torch.cos(t + margin) if t + margin < math.pi else torch.cos(t) - margin * math.sin(margin)
         logits[y] = scale * target_logit
         per_sample.append(_softmax_ce(logits, y))
-    return _reduce(torch.stack(per_sample) if per_sample else torch.zeros(0, dtype=torch.float64), reduction)
+    return reduce_reference(_stacked(per_sample), reduction)
 
 
 def cosface_reference(
@@ -201,8 +196,8 @@ def cosface_reference(
     # -log e^{s (cos theta_y - m)} / (e^{s (cos theta_y - m)} + sum_{j != y} e^{s cos theta_j})
     w = [_unit(row) for row in _class_centres(num_classes, embedding_dim, init_seed)]
     per_sample = []
-    for x, y in zip(_f64(example.input), example.target.tolist()):
+    for x, y in zip(f64(example.input), example.target.tolist()):
         logits = scale * torch.stack([_unit(x) @ wj for wj in w])
         logits[y] = logits[y] - scale * margin
         per_sample.append(_softmax_ce(logits, y))
-    return _reduce(torch.stack(per_sample) if per_sample else torch.zeros(0, dtype=torch.float64), reduction)
+    return reduce_reference(_stacked(per_sample), reduction)

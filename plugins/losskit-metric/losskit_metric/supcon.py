@@ -6,58 +6,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import EMBEDDINGS_AND_LABELS
+from losskit.precision import working
 from losskit.reduction import Reduction
 
 from ._examples import labelled_views
 from ._gather import gather, reduce_global
-from ._inputs import check_embeddings, check_labels, validated, working
+from ._inputs import check_embeddings, check_labels
 from .reference import supcon_reference
 
 NAME = "supcon"
-PARAMS = (
-    Param("temperature", 0.07, "divides the cosine similarities (the paper's 0.07)", gt=0.0),
-    Param("base_temperature", 0.07, "the loss is scaled by temperature / base_temperature (official code)", gt=0.0),
-    reduction_param(),
-)
 
 
-def supcon_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    temperature: float = 0.07,
-    base_temperature: float = 0.07,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`SupConLoss`: ``input`` ``(N, D)`` or ``(N, V, D)`` views, ``target`` labels."""
-    v = validated(
-        NAME, PARAMS, {"temperature": temperature, "base_temperature": base_temperature, "reduction": reduction}
-    )
-    check_embeddings(NAME, "input", input, dims=(2, 3), shape_doc="(N, D), or (N, V, D) for V views per sample")
-    check_labels(NAME, target, input.shape[0])
-    views = input if input.dim() == 3 else input.unsqueeze(1)
-    n, count, dim = views.shape
-    local = F.normalize(working(views), dim=2)
-    batch = gather(local.flatten(1), target)
-    total = batch.embeddings.shape[0]
-    contrast = batch.embeddings.reshape(total * count, dim)  # sample-major: row s * V + v
-    contrast_labels = batch.labels.repeat_interleave(count)
-    anchors = local.reshape(n * count, dim)
-    logits = anchors @ contrast.T / v["temperature"]
-    own = batch.offset * count + torch.arange(n * count, device=input.device)
-    is_own = own[:, None] == torch.arange(total * count, device=input.device)
-    # finfo.min rather than -inf: an anchor alone in the batch then gets a finite (zero) gradient.
-    log_prob = logits - logits.masked_fill(is_own, torch.finfo(logits.dtype).min).logsumexp(dim=1, keepdim=True)
-    positive = (target.repeat_interleave(count)[:, None] == contrast_labels) & ~is_own
-    mean_log_prob = torch.where(positive, log_prob, 0).sum(dim=1) / positive.sum(dim=1).clamp_min(1)
-    per_anchor = -(v["temperature"] / v["base_temperature"]) * mean_log_prob
-    loss = per_anchor.view(n, count).mean(dim=1)
-    return reduce_global(loss, v["reduction"], total).to(input.dtype)
-
-
-class SupConLoss(Loss):
-    r"""Each view is pulled towards every other view of its class, against all views in the batch.
+class SupConLoss(Loss, name=NAME):
+    r"""Supervised contrastive loss (L^sup_out): each view is pulled towards every other view of its label.
 
     With :math:`z` the L2-normalised embeddings of all :math:`NV` views,
     :math:`A(i)` every view but :math:`i` and :math:`P(i) \subset A(i)` those of
@@ -88,47 +51,51 @@ class SupConLoss(Loss):
         output ``(N,)`` with ``reduction='none'``, else a scalar.
 
     Examples:
-        >>> loss = SupConLoss(temperature=0.1)
-        >>> value = loss(torch.randn(8, 2, 128), torch.randint(0, 3, (8,)))
+        >>> loss = SupConLoss(temperature=1.0, base_temperature=1.0, reduction="none")
+        >>> embeddings = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+        >>> loss(embeddings, torch.tensor([0, 0, 1]))  # the third has no positive
+        tensor([0.3133, 0.3133, 0.0000])
 
     Reference: Khosla, Teterwak, Wang, Sarna, Tian, Isola, Maschinot, Liu, Krishnan.
     Supervised Contrastive Learning. NeurIPS 2020.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    temperature: float = param(0.07, "divides the cosine similarities (the paper's 0.07)", gt=0.0)
+    base_temperature: float = param(
+        0.07, "the loss is scaled by temperature / base_temperature (official code)", gt=0.0
+    )
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self, *, temperature: float = 0.07, base_temperature: float = 0.07, reduction: Reduction = "mean"
-    ) -> None:
-        super().__init__(temperature=temperature, base_temperature=base_temperature, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, temperature: float, base_temperature: float, reduction: Reduction
+    ) -> Tensor:
+        check_embeddings(NAME, "input", input, dims=(2, 3), shape_doc="(N, D), or (N, V, D) for V views per sample")
+        check_labels(NAME, target, input.shape[0])
+        views = input if input.dim() == 3 else input.unsqueeze(1)
+        n, count, dim = views.shape
+        local = F.normalize(working(views), dim=2)
+        batch = gather(local.flatten(1), target)
+        total = batch.embeddings.shape[0]
+        contrast = batch.embeddings.reshape(total * count, dim)  # sample-major: row s * V + v
+        contrast_labels = batch.labels.repeat_interleave(count)
+        anchors = local.reshape(n * count, dim)
+        logits = anchors @ contrast.T / temperature
+        own = batch.offset * count + torch.arange(n * count, device=input.device)
+        is_own = own[:, None] == torch.arange(total * count, device=input.device)
+        # finfo.min rather than -inf: an anchor alone in the batch then gets a finite (zero) gradient.
+        log_prob = logits - logits.masked_fill(is_own, torch.finfo(logits.dtype).min).logsumexp(dim=1, keepdim=True)
+        positive = (target.repeat_interleave(count)[:, None] == contrast_labels) & ~is_own
+        mean_log_prob = torch.where(positive, log_prob, 0).sum(dim=1) / positive.sum(dim=1).clamp_min(1)
+        per_anchor = -(temperature / base_temperature) * mean_log_prob
+        loss = per_anchor.view(n, count).mean(dim=1)
+        return reduce_global(loss, reduction, total).to(input.dtype)
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return supcon_loss(
-            input,
-            target,
-            temperature=self.temperature,
-            base_temperature=self.base_temperature,
-            reduction=self.reduction,
-        )
 
+supcon_loss = SupConLoss.functional
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("supervised_contrastive",),
-    factory=SupConLoss,
-    summary="supervised contrastive loss: every same-label view is a positive (L^sup_out)",
-    family="metric",
-    source="Khosla et al. 2020, Supervised Contrastive Learning, NeurIPS (eq. 2)",
-    contract=InputContract(
-        input="embeddings",
-        target="labels",
-        input_shape="(N, D) or (N, V, D)",
-        target_shape="(N,)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
-    example=labelled_views,
-    reference=supcon_reference,
-    functional=supcon_loss,
-    tags=frozenset({"batch_coupled"}),
+SPEC = LossSpec.of(
+    SupConLoss, family="metric", source="Khosla et al. 2020, Supervised Contrastive Learning, NeurIPS (eq. 2)",
+    contract=EMBEDDINGS_AND_LABELS.with_shapes(input="(N, D) or (N, V, D)"), example=labelled_views,
+    reference=supcon_reference, aliases=("supervised_contrastive",), tags={"batch_coupled"},
 )

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
 from losskit.reduction import Reduction, reduce
 
 from ._examples import triplets
-from ._inputs import validated
+from ._inputs import TRIPLETS
 from .reference import triplet_with_distance_reference
 from .triplet import MARGIN, SWAP, check_triplet
 
 NAME = "triplet_with_distance"
-DISTANCES = ("euclidean", "cosine")
-PARAMS = (
-    Param(
-        "distance",
-        "euclidean",
-        "'euclidean': pairwise_distance (p=2, eps=1e-6); 'cosine': 1 - cosine similarity",
-        type=str,
-        choices=DISTANCES,
-    ),
-    Param("margin", 1.0, MARGIN.doc, gt=0.0),
-    SWAP,
-    reduction_param(),
-)
 
 
 def _distance(name: str, x: Tensor, y: Tensor) -> Tensor:
@@ -35,33 +24,8 @@ def _distance(name: str, x: Tensor, y: Tensor) -> Tensor:
     return F.pairwise_distance(x, y)
 
 
-def triplet_with_distance_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    negative: Tensor,
-    distance: str = "euclidean",
-    margin: float = 1.0,
-    swap: bool = False,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`TripletWithDistanceLoss`: ``input`` anchors, ``target`` positives."""
-    v = validated(NAME, PARAMS, {"distance": distance, "margin": margin, "swap": swap, "reduction": reduction})
-    check_triplet(NAME, input, target, negative)
-    loss = F.triplet_margin_with_distance_loss(
-        input,
-        target,
-        negative,
-        distance_function=lambda x, y: _distance(v["distance"], x, y),
-        margin=v["margin"],
-        swap=v["swap"],
-        reduction="none",
-    )
-    return reduce(loss, v["reduction"], owner=NAME)
-
-
-class TripletWithDistanceLoss(Loss):
-    r"""Triplet margin loss under a chosen distance.
+class TripletWithDistanceLoss(Loss, name=NAME):
+    r"""Triplet margin loss with a euclidean or cosine distance.
 
     .. math::
         \ell_n = \max\big(0,\; d(a_n, p_n) - d(a_n, n_n) + \text{margin}\big)
@@ -88,49 +52,44 @@ class TripletWithDistanceLoss(Loss):
         output ``(N,)`` with ``reduction='none'``, else a scalar.
 
     Examples:
-        >>> loss = TripletWithDistanceLoss(distance="cosine", margin=0.3)
-        >>> anchor, positive, negative = torch.randn(3, 8, 16).unbind()
-        >>> value = loss(anchor, positive, negative=negative)
+        >>> loss = TripletWithDistanceLoss(distance="cosine", margin=0.5)
+        >>> anchor = torch.tensor([[1.0, 0.0]])
+        >>> loss(anchor, torch.tensor([[0.0, 2.0]]), negative=torch.tensor([[3.0, 0.0]]))  # 1 - 0 + 0.5
+        tensor(1.5000)
 
     Reference: Schroff, Kalenichenko, Philbin. FaceNet. CVPR 2015.
     Matches ``torch.nn.TripletMarginWithDistanceLoss`` with the same distance function.
     """
 
-    loss_name = NAME
-    params = PARAMS
+    distance: Literal["euclidean", "cosine"] = param(
+        "euclidean", "'euclidean': pairwise_distance (p=2, eps=1e-6); 'cosine': 1 - cosine similarity"
+    )
+    margin: float = MARGIN
+    swap: bool = SWAP
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self, *, distance: str = "euclidean", margin: float = 1.0, swap: bool = False, reduction: Reduction = "mean"
-    ) -> None:
-        super().__init__(distance=distance, margin=margin, swap=swap, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor, *, negative: Tensor) -> Tensor:
-        return triplet_with_distance_loss(
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, distance: str, margin: float, swap: bool, reduction: Reduction,
+        negative: Tensor,
+    ) -> Tensor:
+        check_triplet(NAME, input, target, negative)
+        loss = F.triplet_margin_with_distance_loss(
             input,
             target,
-            negative=negative,
-            distance=self.distance,
-            margin=self.margin,
-            swap=self.swap,
-            reduction=self.reduction,
+            negative,
+            distance_function=lambda x, y: _distance(distance, x, y),
+            margin=margin,
+            swap=swap,
+            reduction="none",
         )
+        return reduce(loss, reduction, owner=NAME)
 
 
-SPEC = LossSpec(
-    name=NAME,
-    aliases=("triplet_margin_with_distance",),
-    factory=TripletWithDistanceLoss,
-    summary="triplet margin loss with a euclidean or cosine distance",
-    family="metric",
-    source="Schroff et al. 2015, FaceNet, CVPR; torch.nn.TripletMarginWithDistanceLoss",
-    contract=InputContract(
-        input="embeddings",
-        target="same_shape",
-        input_shape="(N, D) anchors",
-        target_shape="(N, D) positives; context negative=(N, D)",
-        output_shape="(N,) with reduction='none', else ()",
-    ),
-    example=triplets,
-    reference=triplet_with_distance_reference,
-    functional=triplet_with_distance_loss,
+triplet_with_distance_loss = TripletWithDistanceLoss.functional
+
+SPEC = LossSpec.of(
+    TripletWithDistanceLoss, family="metric", source="Schroff et al. 2015, FaceNet, CVPR; "
+    "torch.nn.TripletMarginWithDistanceLoss", contract=TRIPLETS, example=triplets,
+    reference=triplet_with_distance_reference, aliases=("triplet_margin_with_distance",),
 )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 
-from losskit import ContextError, InvalidParamError, LossInputError, get_loss, get_spec
+from losskit import ContextError, InvalidParamError, LossInputError, Param, get_loss, get_spec
+from losskit_metric.plugin import SPECS
 
 HEAD = {"num_classes": 5, "embedding_dim": 8}
 x4 = torch.randn(4, 3)
@@ -98,3 +101,30 @@ def test_functional_forms_validate_their_params():
         get_spec("nt_xent").functional(x4, x4, temperature=-1.0)
     with pytest.raises(InvalidParamError, match="reduction"):
         get_spec("multi_similarity").functional(x4, torch.zeros(4, dtype=torch.long), reduction="avg")
+
+
+@pytest.mark.parametrize("name", ["arcface", "cosface"])
+def test_head_functional_forms_take_the_centres_and_validate_their_params(name):
+    functional = getattr(importlib.import_module(f"losskit_metric.{name}"), f"{name}_loss")
+    loss = get_loss(name, **HEAD, init_seed=0, margin=0.2, reduction="none")
+    x, y = torch.randn(4, 8), torch.tensor([0, 1, 2, 3])
+    expected = loss(x, y)
+    got = functional(x, y, class_centers=loss.class_centers, margin=0.2, reduction="none")
+    torch.testing.assert_close(got, expected)
+    with pytest.raises(InvalidParamError, match="margin: must be >= 0"):
+        functional(x, y, class_centers=loss.class_centers, margin=-1.0)
+    with pytest.raises(InvalidParamError, match="num_classes: unknown parameter"):
+        functional(x, y, class_centers=loss.class_centers, num_classes=5)
+    with pytest.raises(LossInputError, match="class_centers must have shape"):
+        functional(x, y, class_centers=loss.class_centers[0])
+
+
+@pytest.mark.parametrize("name", sorted(spec.name for spec in SPECS))
+def test_the_module_does_not_validate_its_params_per_call(name, monkeypatch):
+    spec = get_spec(name)
+    loss = get_loss(name, **spec.example_params)
+    example = spec.example(torch.Generator().manual_seed(0), dtype=torch.float32, device="cpu", batch_size=4)
+    validated = []
+    monkeypatch.setattr(Param, "validate", lambda self, value, *, owner: validated.append(self.name) or value)
+    loss(example.input, example.target, **example.context)
+    assert validated == []
