@@ -68,9 +68,52 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .testing.cli_table import run_and_print
+    from .testing.cli_table import print_why, run_and_print
 
+    if args.why:
+        return print_why(default_registry(), args.targets, only=args.check)
     return run_and_print(default_registry(), args.targets, only=args.check, verbose=args.verbose)
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    """``losskit monitor LOG``: the findings on a logged run, and a PNG of its curves; exit 1 on any alarm."""
+    from pathlib import Path
+
+    from .monitor.report import analyze
+
+    try:
+        report = analyze(args.log)
+    except OSError as exc:
+        print(f"losskit monitor: cannot read {args.log}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(report.jsonl(), end="") if args.json else print(report.text())
+    if not args.no_plot:
+        out = Path(args.out) if args.out else Path(args.log).with_suffix(".png")
+        try:
+            report.plot(out)
+        except ImportError as exc:
+            print(f"losskit monitor: no plot: {exc}", file=sys.stderr)
+            if args.out:
+                return 2
+        else:
+            print(f"plot: {out}", file=sys.stderr if args.json else sys.stdout)
+    return 1 if report.alarms else 0
+
+
+def _add_monitor_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "monitor",
+        help="report on a logged run: spikes, NaNs, plateaus, overfitting...; exit status 1 on any alarm",
+        description="Run the loss monitor over a log of per-term values (JSON lines or CSV, one record per step; "
+        "see losskit.monitor.logfile), print the findings with their likely causes and remedies, and write a "
+        "PNG of the curves with the findings marked. Exit status: 0 no alarm, 1 warnings or critical findings, "
+        "2 the log could not be read.",
+    )
+    p.add_argument("log", metavar="run.jsonl|run.csv", help="the log of per-step values")
+    p.add_argument("--out", metavar="FILE.png", help="where to write the plot (default: the log's name with .png)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON lines")
+    p.add_argument("--no-plot", action="store_true", help="do not write a plot")
+    p.set_defaults(run=_monitor)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -88,12 +131,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check",
         help="run the conformance suite: a table of losses by checks, exit status 1 on any failure",
-        description="Run the conformance suite on installed losses. ✓ passed, ✗ failed, - does not apply.",
+        description="Run the conformance suite on installed losses. ✓ passed, ✗ failed, - does not apply "
+        "(not run; --why says why), s skipped while running, x expected failure.",
     )
     p.add_argument("targets", nargs="*", metavar="NAME|PLUGIN", help="losses or plugins (default: everything installed)")
     p.add_argument("-c", "--check", action="append", metavar="CHECK", help="only this check (repeatable; e.g. check_reference or ref)")
-    p.add_argument("-v", "--verbose", action="store_true", help="also say why checks were skipped")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print the messages of checks skipped while running")
+    p.add_argument("--why", action="store_true", help="run nothing: list which checks apply to each loss, and why the others do not")
     p.set_defaults(run=_check)
+    _add_monitor_parser(sub)
     return parser
 
 

@@ -12,8 +12,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from losskit import Example, Identity, InputContract, Loss, LossSpec, Param, Registry, reduction_param
-from losskit.reduction import mean_over, reduce
+from losskit import Example, Identity, InputContract, Loss, LossSpec, Param, Registry, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.reduction import Reduction, mean_over, reduce
+from losskit.testing.reference import f64, reduce_reference
 
 # -- a correct regression loss: scale * |x - y|^power ----------------------------------------------
 
@@ -36,6 +39,11 @@ class PowerLoss(Loss):
 
     .. math::
         \ell_n = s\,|x_n - y_n|^p
+
+    Examples:
+        >>> loss = PowerLoss(scale=2.0)
+        >>> loss(torch.tensor([0.0, 3.0]), torch.zeros(2))
+        tensor(9.)
 
     Reference: Legendre, 1805 (p = 2).
     """
@@ -255,7 +263,40 @@ SQUARED_NORM = LossSpec(
     mean_denominator="custom",
 )
 
-CORRECT = (POWER, MASKED_CE, WEIGHTED_CE, SQUARED_NORM)
+# -- a correct loss in the one-declaration form, with a required parameter ---------------------------
+
+
+class ScaledAbsLoss(Loss, name="scaled_abs"):
+    r"""Absolute error times a scale that has no default.
+
+    .. math::
+        \ell_n = s\,|x_n - y_n|
+
+    Examples:
+        >>> ScaledAbsLoss(scale=2.0)(torch.tensor([1.0, -3.0]), torch.zeros(2))
+        tensor(4.)
+
+    Reference: Laplace, 1774.
+    """
+
+    scale: float = param(None, "required: factor s", gt=0, finite=True)
+    reduction: Reduction = reduction_param()
+
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, scale: float, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
+        return reduce(scale * (input - target).abs(), reduction, weight=weight, owner="scaled_abs")
+
+
+def scaled_abs_reference(example: Example, *, scale: float, reduction: str) -> Tensor:
+    return reduce_reference(scale * (f64(example.input) - f64(example.target)).abs(), reduction)
+
+
+SCALED_ABS = LossSpec.of(
+    ScaledAbsLoss, family="fixture", source="Laplace 1774", contract=SAME_SHAPE_VALUES, example=paired_values(),
+    reference=scaled_abs_reference, tags={"weight"}, example_params={"scale": 2.0},
+)
+
+CORRECT = (POWER, MASKED_CE, WEIGHTED_CE, SQUARED_NORM, SCALED_ABS)
 
 
 def registry_with(*specs: LossSpec) -> Registry:

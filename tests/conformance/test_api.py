@@ -7,6 +7,7 @@ import sys
 from importlib.metadata import entry_points
 
 import pytest
+import torch
 
 from losskit import UnknownLossError
 from losskit.testing import CHECKS, CheckResult, RegisteredSpec, check_loss, parametrize_with_checks, plugin_specs
@@ -23,7 +24,7 @@ def test_parametrize_with_checks_gives_one_test_per_loss_and_check():
 
 def test_expected_failures_become_strict_xfails_by_check_or_by_test_id():
     mark = parametrize_with_checks([POWER], expected_failures={"check_gradcheck": "kink", "power-check_compile": "later"})
-    marks = {p.id: p.marks for p in mark.args[1] if p.marks}
+    marks = {p.id: p.marks for p in mark.args[1] if p.marks and p.marks[0].name == "xfail"}
     assert set(marks) == {"power-check_gradcheck", "power-check_compile"}
     xfail = marks["power-check_gradcheck"][0]
     assert xfail.name == "xfail" and xfail.kwargs["strict"] and xfail.kwargs["reason"] == "kink"
@@ -101,7 +102,7 @@ def test_the_pytest_plugin_runs_the_suite_on_an_installed_plugin(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "losskit::l2_penalty-check_reduction PASSED" in done.stdout
     assert "losskit::l2_penalty-check_output_shape PASSED" in done.stdout
-    assert "losskit::l2_penalty-check_cuda SKIPPED" in done.stdout
+    assert "losskit::l2_penalty-check_cuda SKIPPED (not applicable: no CUDA device)" in done.stdout
 
 
 def test_the_pytest_plugin_does_nothing_without_its_option(tmp_path):
@@ -151,6 +152,26 @@ def test_cli_check_exits_one_and_explains_each_failure(capsys, monkeypatch):
     assert "✗ sum_as_mean check_reduction: sum_as_mean: check_reduction: reduction='mean'" in out
 
 
+def test_cli_check_shows_what_does_not_apply_as_a_dash_and_why_on_demand(capsys, monkeypatch):
+    import losskit.cli
+
+    registry = registry_with(POWER)
+    monkeypatch.setattr(losskit.cli, "default_registry", lambda: registry)
+    assert losskit.cli.main(["check", "-c", "ign", "-c", "shape"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split() == ["power", "-", "✓"]
+    assert "✓ passed  ✗ failed  - does not apply (losskit check --why LOSS says why)" in out
+    assert "1 losses: 1 passed, 0 failed, 1 not applicable" in out
+    assert losskit.cli.main(["check", "--why", "power"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cuda = 0 if torch.cuda.is_available() else 1
+    assert lines[0] == f"power: {len(CHECKS) - 1 - cuda} of {len(CHECKS)} checks apply"
+    assert len(lines) == 1 + len(CHECKS)
+    (ignore,) = [line for line in lines if "check_ignore_index" in line]
+    assert ignore.split()[0] == "-" and ignore.endswith("needs tag 'ignore_index': no 'ignore_index' tag")
+    assert [line.split() for line in lines if "check_reduction" in line] == [["applies", "check_reduction"]]
+
+
 def test_cli_check_names_an_unknown_loss(capsys):
     from losskit.cli import main
 
@@ -162,4 +183,4 @@ def test_cli_list_and_describe_still_work(capsys):
     from losskit.cli import main
 
     assert main(["list"]) == 0 and "l2_penalty" in capsys.readouterr().out
-    assert main(["describe", "l2_penalty"]) == 0 and "sum of w^2" in capsys.readouterr().out
+    assert main(["describe", "l2_penalty"]) == 0 and "source: Hoerl & Kennard" in capsys.readouterr().out

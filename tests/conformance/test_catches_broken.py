@@ -112,14 +112,14 @@ def _float32_eps(self, input, target, *, weight=None):
     return reduce(self.scale * ((input - target).abs() + eps).pow(self.power), self.reduction, weight=weight, owner="eps")
 
 
-class NoFormula(PowerLoss):
+class NoFormula(PowerLoss, name="no_formula"):
     """Scaled power of the absolute error, reduction='mean' by default.
 
     Reference: Legendre, 1805.
     """
 
 
-class LosesConfig(PowerLoss):
+class LosesConfig(PowerLoss, name="loses_config"):
     __doc__ = PowerLoss.__doc__
 
     def to_config(self):
@@ -128,26 +128,58 @@ class LosesConfig(PowerLoss):
         return config
 
 
-class AcceptsAnything(PowerLoss):
+class AcceptsAnything(PowerLoss, name="accepts_anything"):
     __doc__ = PowerLoss.__doc__
 
     def __init__(self, *, scale: float = 1.0, power: int = 2, reduction: str = "mean") -> None:
-        super().__init__(power=power, reduction=reduction)
-        self.scale = scale  # never validated
+        super().__init__(power=power, reduction=reduction)  # scale is not passed on
+        self.scale = scale
 
 
-class NoDocstring(PowerLoss):
+class OverridesParam(PowerLoss, name="overrides_param"):
+    __doc__ = PowerLoss.__doc__
+
+    def __post_init__(self) -> None:
+        self.scale = 1.0  # a value given at construction is replaced
+
+
+class Misnamed(PowerLoss, name="power_loss"):  # registered as "misnamed"
+    __doc__ = PowerLoss.__doc__
+
+
+class WritesOtherName(PowerLoss, name="writes_other_name"):
+    __doc__ = PowerLoss.__doc__
+
+    def to_config(self):
+        return {**super().to_config(), "name": "power"}
+
+
+class WrongExample(PowerLoss, name="wrong_example"):
+    r"""Scaled power of the absolute error.
+
+    .. math::
+        \ell_n = s\,|x_n - y_n|^p
+
+    Examples:
+        >>> PowerLoss(scale=2.0)(torch.tensor([0.0, 3.0]), torch.zeros(2))
+        tensor(18.)
+
+    Reference: Legendre, 1805.
+    """
+
+
+class NoDocstring(PowerLoss, name="no_docstring"):
     pass
 
 
-class DefaultsDisagree(PowerLoss):
+class DefaultsDisagree(PowerLoss, name="defaults_disagree"):
     __doc__ = PowerLoss.__doc__
 
     def __init__(self, *, scale: float = 2.0, power: int = 2, reduction: str = "mean") -> None:
         super().__init__(scale=scale, power=power, reduction=reduction)
 
 
-class NoReduction(PowerLoss):
+class NoReduction(PowerLoss, name="no_reduction"):
     __doc__ = PowerLoss.__doc__
     params = (Param("scale", 1.0, "factor", gt=0.0), Param("power", 2, "exponent", type=int, ge=1, le=3))
 
@@ -158,7 +190,7 @@ class NoReduction(PowerLoss):
         return power_loss(input, target, scale=self.scale, power=self.power)
 
 
-class Unpicklable(PowerLoss):
+class Unpicklable(PowerLoss, name="unpicklable"):
     __doc__ = PowerLoss.__doc__
 
     def __init__(self, **kwargs) -> None:
@@ -171,6 +203,19 @@ class ShippedElsewhere(PowerLoss):
 
 
 ShippedElsewhere.__module__ = "torch.nn.modules.loss"  # as if another distribution (torch) shipped it
+
+
+def _sqrt_square(self, input, target, *, weight=None):
+    distance = (input - target).square().sqrt()  # |x - y|, but its gradient at x == y is 0/0
+    return reduce(self.scale * distance.pow(self.power), self.reduction, weight=weight, owner="sqrt_square")
+
+
+def _drifted_functional(input, target, *, scale=2.0, power=2, weight=None, reduction="mean"):
+    return power_loss(input, target, scale=scale, power=power, weight=weight, reduction=reduction)
+
+
+def _hidden_default(input, target, **params):  # no defaults in the signature: only calling it shows the drift
+    return power_loss(input, target, **{"scale": 2.0, **params})
 
 
 def _wrong_mean_reference(example, *, scale, power, reduction):
@@ -190,7 +235,8 @@ BROKEN = [
     (broken("coupled", _batch_coupled, reference=None), C.check_batch_independence, "declare the batch_coupled tag"),
     (broken("wrong_reference", reference=_wrong_mean_reference), C.check_reference, "against the float64 reference"),
     (broken("no_docstring", factory=NoDocstring), C.check_docstring, "expected a docstring on NoDocstring"),
-    (broken("accepts_anything", factory=AcceptsAnything), C.check_invalid_params, "was accepted silently"),
+    (broken("accepts_anything", factory=AcceptsAnything), C.check_defaults,
+     "param 'scale': AcceptsAnything(scale="),
     (broken("defaults_disagree", factory=DefaultsDisagree), C.check_defaults, "__init__ defaults it to 2.0"),
     (broken("no_reduction", factory=NoReduction, params=None), C.check_defaults, "expected a 'reduction' parameter"),
     (broken("empty_nan", _empty_nan), C.check_empty_batch, "empty batch: expected finite values, got nan"),
@@ -207,6 +253,17 @@ BROKEN = [
     (broken("weight_only_in_none", _weight_only_in_none), C.check_weight, "with a per-sample weight against"),
     (broken("mutates_when_scaled", _mutates_when_scaled), C.check_no_mutation, "expected target untouched"),
     (broken("float32_eps", _float32_eps, reference=None), C.check_dtypes, "float32 against float64"),
+    # the checks added with the one-declaration form:
+    (broken("sqrt_square", _sqrt_square), C.check_optimum, "input equal to target: gradient: expected finite values, got nan"),
+    (broken("drifted_functional", functional=_drifted_functional), C.check_functional,
+     "param 'scale': declared default 1.0, but _drifted_functional() defaults it to 2.0"),
+    (broken("hidden_default", functional=_hidden_default), C.check_functional,
+     "_hidden_default() called without parameters against the module with the declared defaults"),
+    (broken("misnamed", factory=Misnamed), C.check_name, "expected Misnamed.loss_name to be 'misnamed', the spec's name"),
+    (broken("writes_other_name", factory=WritesOtherName), C.check_name,
+     "names 'power', which the registry builds as the spec of 'power'"),
+    (broken("overrides_param", factory=OverridesParam), C.check_defaults, "records scale=1.0, not the value given"),
+    (broken("wrong_example", factory=WrongExample), C.check_docstring, "Expected:\n    tensor(18.)\nGot:\n    tensor(9.)"),
 ]
 
 
@@ -220,7 +277,7 @@ def test_broken_loss_is_caught(spec, check, message):
     assert message in text
 
 
-class IgnoresNothing(WeightedCrossEntropy):
+class IgnoresNothing(WeightedCrossEntropy, name="ignores_nothing"):
     __doc__ = WeightedCrossEntropy.__doc__
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -228,22 +285,22 @@ class IgnoresNothing(WeightedCrossEntropy):
         return reduce(F.cross_entropy(input, safe, reduction="none"), self.reduction, owner="ignores_nothing")
 
 
-class HardcodedIgnore(WeightedCrossEntropy):
+class HardcodedIgnore(WeightedCrossEntropy, name="hardcoded_ignore"):
     __doc__ = WeightedCrossEntropy.__doc__
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # the ignore_index param is dropped
         return weighted_ce_loss(input, target, class_weights=self.class_weights, reduction=self.reduction)
 
 
-class DropsClassWeights(WeightedCrossEntropy):
+class DropsClassWeights(WeightedCrossEntropy, name="drops_class_weights"):
     __doc__ = WeightedCrossEntropy.__doc__
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return weighted_ce_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
-def _weighted_mean(denominator):
-    class WrongMean(WeightedCrossEntropy):
+def _weighted_mean(name, denominator):
+    class WrongMean(WeightedCrossEntropy, name=name):
         __doc__ = WeightedCrossEntropy.__doc__
 
         def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -264,8 +321,8 @@ BROKEN_CE = [
     ("hardcoded_ignore", HardcodedIgnore, C.check_ignore_index, "out of bounds"),  # the suite ignores 255, not -100
     ("drops_class_weights", DropsClassWeights, C.check_reference, "against the float64 reference"),
     # mean_over-style clamping: wrong as soon as the kept weights sum to less than 1
-    ("clamped_weight_mean", _weighted_mean(lambda kept, w: w.sum().clamp_min(1)), C.check_reduction, "weights count"),
-    ("count_mean", _weighted_mean(lambda kept, w: kept.sum()), C.check_reduction, "weights count"),
+    ("clamped_weight_mean", _weighted_mean("clamped_weight_mean", lambda kept, w: w.sum().clamp_min(1)), C.check_reduction, "weights count"),
+    ("count_mean", _weighted_mean("count_mean", lambda kept, w: kept.sum()), C.check_reduction, "weights count"),
 ]
 
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from losskit.testing import check_loss
 from tests.conformance.conformance_fixtures import CORRECT, MASKED_CE, SQUARED_NORM, registry_with
 
-APPLIES_NOT = {  # the checks that do not apply to each fixture
+APPLIES_NOT = {  # the checks that do not apply to each fixture (check_cuda: on a machine without a GPU)
     "power": {"check_discovery", "check_ignore_index", "check_cuda"},
-    "masked_ce": {"check_discovery", "check_identities", "check_weight", "check_functional", "check_compile", "check_cuda"},
-    "weighted_ce": {"check_discovery", "check_identities", "check_weight", "check_cuda"},
+    "masked_ce": {
+        "check_discovery", "check_identities", "check_weight", "check_functional", "check_optimum", "check_compile",
+        "check_cuda",
+    },
+    "weighted_ce": {"check_discovery", "check_identities", "check_weight", "check_optimum", "check_cuda"},
     "squared_norm": {
         "check_discovery", "check_identities", "check_ignore_index", "check_weight", "check_batch_independence",
-        "check_reference", "check_functional", "check_cuda",
+        "check_reference", "check_functional", "check_optimum", "check_cuda",
     },
+    "scaled_abs": {"check_discovery", "check_identities", "check_ignore_index", "check_compile", "check_cuda"},
 }
 
 
@@ -23,7 +28,9 @@ def test_correct_loss_passes_every_check(spec):
     results = check_loss(spec)  # passed directly: an isolated registry of its own
     failed = [f"{r.check}: {r.message}" for r in results if r.status == "failed"]
     assert not failed, "\n".join(failed)
-    assert {r.check for r in results if r.status == "skipped"} == APPLIES_NOT[spec.name]
+    cuda = set() if torch.cuda.is_available() else {"check_cuda"}
+    assert {r.check for r in results if r.status == "skipped"} == APPLIES_NOT[spec.name] - {"check_cuda"} | cuda
+    assert all(r.message.startswith("not applicable: ") for r in results if r.status == "skipped")
 
 
 def test_discovery_passes_for_a_registered_spec():

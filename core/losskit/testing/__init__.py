@@ -29,10 +29,15 @@ Without pytest::
     check_reduction("huber")                    # raises ConformanceError (an AssertionError) naming the problem
 
 From the shell: ``losskit check [LOSS|PLUGIN ...]`` prints a table of losses by
-checks, and ``pytest --losskit-plugin NAME|all`` runs the suite on installed
-plugins without any test file. Which checks apply follows from the spec's tags
-(see ``losskit.spec.TAGS``); ``losskit.testing.CHECKS`` lists them all, each
-documented in :mod:`losskit.testing.checks`.
+checks (``-`` where a check does not apply; ``losskit check --why LOSS`` says
+why), and ``pytest --losskit-plugin NAME|all`` runs the suite on installed
+plugins without any test file. Which checks apply to which loss is one table,
+``losskit.testing.checks.APPLICABILITY``, read from the spec's tags (see
+``losskit.spec.TAGS``), fields and contract: a check that does not apply is
+skipped at collection with the reason, reported ``"skipped"`` by ``check_loss``
+without running, and raises :class:`CheckSkipped` when called directly.
+``losskit.testing.CHECKS`` lists every check, each documented in
+:mod:`losskit.testing.checks`.
 
 This package is imported lazily, like ``losskit``: importing it (the pytest
 plugin does, in every pytest session) imports neither torch nor any plugin.

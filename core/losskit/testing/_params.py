@@ -61,6 +61,19 @@ def class_count(example: Example) -> int | None:
     return x.shape[1] if isinstance(x, Tensor) and x.dim() >= 2 else None
 
 
+def _lengths(example: Example) -> list[int]:
+    """Tuple lengths to try for a per-class parameter: the example's class count, its last dimension, 1."""
+    x = example.input
+    lengths = [class_count(example), x.shape[-1] if isinstance(x, Tensor) and x.dim() else None, 1]
+    return [n for n in dict.fromkeys(lengths) if n]
+
+
+def non_defaults(subject: RegisteredSpec, p: Param, rng: random.Random, example: Example) -> list[Any]:
+    """Valid values of ``p`` other than the one the subject builds it with, most likely to run first."""
+    base = subject.params.get(p.name, p.default)
+    return [v for v in _candidates(p, base, rng, _lengths(example)) if v != base and valid_value(p, v)]
+
+
 def variant(subject: RegisteredSpec, rng: random.Random, example: Example) -> dict[str, Any]:
     """Random non-default valid params that build and run on ``example``.
 
@@ -68,14 +81,9 @@ def variant(subject: RegisteredSpec, rng: random.Random, example: Example) -> di
     (building it and calling it on ``example``) is kept; a param for which
     none is accepted keeps its default.
     """
-    x = example.input
-    lengths = list(dict.fromkeys([class_count(example), x.shape[-1] if isinstance(x, Tensor) and x.dim() else None, 1]))
     chosen: dict[str, Any] = {}
     for p in subject.spec.params or ():
-        base = subject.params.get(p.name, p.default)
-        for value in _candidates(p, base, rng, [n for n in lengths if n]):
-            if value == base or not valid_value(p, value):
-                continue
+        for value in non_defaults(subject, p, rng, example):
             trial = {**chosen, p.name: value}
             try:
                 call(subject, subject.build(**trial), example)

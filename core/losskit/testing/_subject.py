@@ -28,7 +28,11 @@ class ConformanceError(AssertionError):
 
 
 class CheckSkipped(Exception):
-    """A check does not apply to this loss (a tag, no reference, no GPU...); the message says why."""
+    """A check does not apply to this loss (a tag, no reference, no GPU...); the message says why.
+
+    Raised when a check function is called on a loss that its row of
+    :data:`losskit.testing.checks.APPLICABILITY` excludes, before the check runs.
+    """
 
 
 @dataclass(frozen=True)
@@ -134,15 +138,23 @@ F = TypeVar("F", bound=Callable[..., None])
 def conformance_check(short: str) -> Callable[[F], F]:
     """Make ``func(subject)`` a public check ``check_x(spec, *, registry=None)``.
 
-    Every failure comes out as a :class:`ConformanceError` naming the loss and
-    the check; an unexpected exception from the loss is wrapped into one.
-    ``short`` is the check's column header in ``losskit check``.
+    A loss the check does not apply to (see
+    :data:`losskit.testing.checks.APPLICABILITY`) raises :class:`CheckSkipped`
+    with the reason, without running ``func``. Every failure comes out as a
+    :class:`ConformanceError` naming the loss and the check; an unexpected
+    exception from the loss is wrapped into one. ``short`` is the check's
+    column header in ``losskit check``.
     """
 
     def decorate(func: F) -> F:
         @functools.wraps(func)
         def check(spec: RegisteredSpec | LossSpec | str, *, registry: Registry | None = None) -> None:
+            from .checks import why_not  # the table is built from the checks this decorates
+
             subject = subject_of(spec, registry)
+            reason = why_not(subject, check)
+            if reason:
+                raise CheckSkipped(reason)
             try:
                 func(subject)
             except CheckSkipped:

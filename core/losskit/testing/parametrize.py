@@ -9,7 +9,7 @@ from typing import Any
 from ..registry import Registry
 from ..spec import LossSpec
 from ._subject import CheckSkipped, RegisteredSpec, subject_of
-from .checks import CHECKS
+from .checks import CHECKS, why_not
 
 
 def as_pytest_check(check: Callable[..., None]) -> Callable[..., None]:
@@ -35,6 +35,8 @@ def parametrize_with_checks(
 ) -> Any:
     """A ``pytest.mark.parametrize("spec, check", ...)`` over every spec and every check.
 
+    A (spec, check) that :data:`~losskit.testing.checks.APPLICABILITY` rules
+    out is marked skipped, with the reason, at collection; it never runs.
     ``expected_failures`` maps a check name (``"check_gradcheck"``, for every
     spec) or a test id (``"focal-check_gradcheck"``) to the reason it is known
     to fail; those tests are strict xfails, so a fix makes them fail until the
@@ -57,6 +59,12 @@ def parametrize_with_checks(
         for check in checks:
             test_id = f"{subject.name}-{check.__name__}"
             reason = expected.get(test_id, expected.get(check.__name__))
-            marks = [pytest.mark.xfail(reason=reason, strict=True, raises=AssertionError)] if reason else []
+            not_applicable = why_not(subject, check)
+            if not_applicable:
+                marks = [pytest.mark.skip(reason=f"not applicable: {not_applicable}")]
+            elif reason:
+                marks = [pytest.mark.xfail(reason=reason, strict=True, raises=AssertionError)]
+            else:
+                marks = []
             params.append(pytest.param(subject, as_pytest_check(check), id=test_id, marks=marks))
     return pytest.mark.parametrize("spec, check", params)

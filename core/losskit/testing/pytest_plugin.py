@@ -3,7 +3,8 @@
 Registered under the ``pytest11`` entry point, so it loads in every pytest
 session; it imports neither torch nor the registry, and does nothing, unless
 the option is given. Each (loss, check) pair becomes a test
-``losskit::<loss>-<check>``; ``-k`` selects among them as usual.
+``losskit::<loss>-<check>``; ``-k`` selects among them as usual. A pair that
+the applicability table rules out is marked skipped, with the reason, at collection.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class LosskitSuite(pytest.Collector):
     def collect(self) -> list[pytest.Item]:
         from ..errors import LosskitError
         from ._subject import plugin_specs
-        from .checks import CHECKS
+        from .checks import CHECKS, why_not
         from .parametrize import as_pytest_check
 
         subjects = {}
@@ -49,11 +50,17 @@ class LosskitSuite(pytest.Collector):
                 subjects.update((s.name, s) for s in plugin_specs(plugin))
             except LosskitError as exc:
                 raise pytest.UsageError(f"--losskit-plugin {plugin}: {exc}") from exc
-        return [
-            CheckItem.from_parent(self, name=f"{subject.name}-{check.__name__}", subject=subject, check=as_pytest_check(check))
-            for subject in subjects.values()
-            for check in CHECKS
-        ]
+        items = []
+        for subject in subjects.values():
+            for check in CHECKS:
+                item = CheckItem.from_parent(
+                    self, name=f"{subject.name}-{check.__name__}", subject=subject, check=as_pytest_check(check)
+                )
+                reason = why_not(subject, check)
+                if reason:
+                    item.add_marker(pytest.mark.skip(reason=f"not applicable: {reason}"))
+                items.append(item)
+        return items
 
 
 class CheckItem(pytest.Item):
@@ -74,4 +81,5 @@ class CheckItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"losskit conformance: {self.name}"
+        # A line (not None): pytest reports a skip mark at the item's location, and needs one.
+        return self.path, 0, f"losskit conformance: {self.name}"

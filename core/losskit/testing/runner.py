@@ -9,7 +9,7 @@ from typing import Literal
 from ..registry import Registry
 from ..spec import LossSpec
 from ._subject import CheckSkipped, RegisteredSpec, subject_of
-from .checks import CHECKS
+from .checks import CHECKS, why_not
 
 Status = Literal["passed", "failed", "skipped", "xfail"]
 
@@ -25,7 +25,11 @@ class CheckResult:
 
 
 def run_check(subject: RegisteredSpec, check: Callable[..., None], expected_failure: str | None = None) -> CheckResult:
+    """``check`` on ``subject``; one it does not apply to is ``"skipped"`` with the reason, and not run."""
     name = check.__name__
+    not_applicable = why_not(subject, check)
+    if not_applicable:
+        return CheckResult(subject.name, name, "skipped", f"not applicable: {not_applicable}")
     try:
         check(subject)
     except CheckSkipped as exc:
@@ -47,7 +51,10 @@ def check_loss(
     registry: Registry | None = None,
     checks: Iterable[Callable[..., None]] = CHECKS,
 ) -> list[CheckResult]:
-    """Run every check on one loss; ``expected_failures`` maps a check name to the reason it is known to fail."""
+    """Run every check on one loss; ``expected_failures`` maps a check name to the reason it is known to fail.
+
+    A check that does not apply to the loss is not run: its result is ``"skipped"``, the message says why.
+    """
     subject = subject_of(name_or_spec, registry)
     expected = dict(expected_failures or {})
     unknown = expected.keys() - {c.__name__ for c in CHECKS}

@@ -1,7 +1,8 @@
-"""Checks of the numbers: references, dtypes, extreme inputs, gradients, functional form, no mutation."""
+"""Checks of the numbers: references, dtypes, extreme inputs, the optimum, gradients, functional form, no mutation."""
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,7 +32,7 @@ from .._examples import (
     with_grad,
 )
 from .._params import variant
-from .._subject import CheckSkipped, ConformanceError, RegisteredSpec, conformance_check
+from .._subject import ConformanceError, RegisteredSpec, conformance_check
 
 # (rtol, atol relative to the largest expected value) against float64 results.
 _TOLERANCE = {torch.float64: (1e-7, 1e-9), torch.float32: FLOAT32}
@@ -46,8 +47,6 @@ def _dtypes(subject: RegisteredSpec) -> list[torch.dtype]:
 def check_reference(subject: RegisteredSpec) -> None:
     """Match the spec's float64 reference in float64 (tight) and float32, for every reduction and a few params."""
     reference = subject.spec.reference
-    if reference is None:
-        raise CheckSkipped("the spec declares no reference")
     rng = random.Random(0)
     settings = [{}, variant(subject, rng, make(subject)), variant(subject, rng, make(subject))]
     for params in settings:
@@ -108,6 +107,38 @@ def check_extreme_inputs(subject: RegisteredSpec) -> None:
                 assert_finite(g, f"{what}: gradient")
 
 
+@conformance_check("opt")
+def check_optimum(subject: RegisteredSpec) -> None:
+    """Input equal to target (the optimum of a same-shape loss): finite values and gradients, float32 and float64.
+
+    With default and random params, for every reduction; ``sqrt((x - y)**2)`` for ``|x - y|`` gives NaN here.
+    """
+    example = make(subject)
+    x, y = example.input, example.target
+    if not (isinstance(x, Tensor) and x.is_floating_point() and isinstance(y, Tensor) and x.shape == y.shape):
+        raise ConformanceError(
+            "the contract's target is 'same_shape', expected the example's input and target to be tensors of one "
+            f"shape with a floating-point input, got {_describe(x)} and {_describe(y)}"
+        )
+    for params in ({}, variant(subject, random.Random(10), example)):
+        for dtype in (torch.float32, torch.float64):
+            for reduction in reductions(subject):
+                made = make(subject, dtype=dtype)
+                at_optimum = replace(made, input=made.target.detach().to(made.input.dtype).clone())
+                loss = subject.build(**{**params, "reduction": reduction})
+                ex, leaves = with_grad(subject, at_optimum)
+                out = call(subject, loss, ex)
+                what = f"{dtype}, {loss.hparams}, input equal to target"
+                assert_finite(out, f"{what}: value")
+                out.sum().backward()
+                for g in grads(leaves):
+                    assert_finite(g, f"{what}: gradient")
+
+
+def _describe(x: object) -> str:
+    return f"{x.dtype} {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
+
+
 class _Holder(nn.Module):
     """Holds a penalty's model so that ``functional_call`` can swap its parameters for gradcheck's inputs."""
 
@@ -122,15 +153,11 @@ class _Holder(nn.Module):
 @conformance_check("grad")
 def check_gradcheck(subject: RegisteredSpec) -> None:
     """``torch.autograd.gradcheck`` in float64 on a small batch, for every reduction."""
-    if "no_gradcheck" in subject.spec.tags:
-        raise CheckSkipped("tagged no_gradcheck")
     example = make(subject, batch_size=3)
     model = model_of(example)
     for reduction in reductions(subject):
         loss = subject.build(reduction=reduction)
         if is_penalty(subject):
-            if model is None:
-                raise CheckSkipped("a penalty whose example has no model= in its context")
             holder, names = _Holder(model), [f"model.{n}" for n, _ in model.named_parameters()]
             inputs = tuple(p.detach().clone().requires_grad_(True) for p in model.parameters())
 
@@ -139,8 +166,6 @@ def check_gradcheck(subject: RegisteredSpec) -> None:
                 return functional_call(holder, dict(zip(names, params)), (lambda: call(subject, loss, example),))  # noqa: B023
 
         else:
-            if not (isinstance(example.input, Tensor) and example.input.is_floating_point()):
-                raise CheckSkipped("the input is not a floating-point tensor")
             inputs = (example.input.detach().clone().requires_grad_(True),)
 
             def function(x: Tensor, loss: Loss = loss) -> Tensor:
@@ -158,10 +183,27 @@ def check_gradcheck(subject: RegisteredSpec) -> None:
 
 @conformance_check("func")
 def check_functional(subject: RegisteredSpec) -> None:
-    """The functional form and the module agree, with default and with random params."""
-    functional = subject.spec.functional
-    if functional is None:
-        raise CheckSkipped("the spec declares no functional form")
+    """The functional form takes the declared defaults and agrees with the module, with default and random params.
+
+    Its signature's defaults are the declared ones, and called without parameters it equals the loss built
+    with its defaults (a hand-written functional can drift from the declarations).
+    """
+    functional, spec = subject.spec.functional, subject.spec
+    name = getattr(functional, "__name__", "the functional form")
+    try:
+        signature = inspect.signature(functional).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: only its behaviour can be compared
+        signature = {}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.values())
+    for p in spec.params or ():
+        given = signature.get(p.name)
+        if given is None:
+            if signature and not takes_any:
+                raise ConformanceError(f"expected {name}() to take the declared param {p.name!r}, got {list(signature)}")
+        elif given.default is not given.empty and given.default != p.default:
+            raise ConformanceError(
+                f"param {p.name!r}: declared default {p.default!r}, but {name}() defaults it to {given.default!r}"
+            )
     example = make(subject)
     for params in ({}, variant(subject, random.Random(1), example)):
         for reduction in reductions(subject):
@@ -170,6 +212,15 @@ def check_functional(subject: RegisteredSpec) -> None:
             with seeded(subject):
                 got = functional(example.input, example.target, **loss.hparams, **example.context)
             assert_close(got, expected, rtol=1e-12, atol=1e-12, what=f"functional form with {loss.hparams} against the module")
+    with seeded(subject):
+        got = functional(example.input, example.target, **subject.params, **example.context)
+    assert_close(
+        got,
+        call(subject, subject.build(), example),
+        rtol=1e-12,
+        atol=1e-12,
+        what=f"{name}() called without parameters against the module with the declared defaults",
+    )
 
 
 def _same(a: Tensor, b: Tensor) -> bool:
