@@ -39,7 +39,7 @@ TAGS = {
     "no_gradcheck": "not differentiable everywhere, so gradcheck does not apply (e.g. hinge at the kink)",
     "nondeterministic": "uses random sampling; fixed seeds are needed for repeatable values",
     "penalty": "a regularisation term: reads model= from context, ignores input and target",
-    "composite": "built from other losses",
+    "composite": "built from other losses (informational: kept for plugins that declare it; no check reads it)",
 }
 
 #: What ``reduction='mean'`` divides the summed ``'none'`` output by (the conformance suite checks it):

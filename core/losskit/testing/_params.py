@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -107,6 +108,8 @@ def invalid_values(p: Param) -> list[tuple[Any, str]]:
         if bound is not None:
             value = bad(bound)
             out.append((wrap(int(value) if p.type is int and value == int(value) else value), "declared " + why.format(bound)))
+    if p.finite:
+        out.append((wrap(math.inf), "declared finite"))
     if p.choices is not None:
         out.append(("__not_a_choice__" if p.type is str else -12345, f"declared choices {p.choices}"))
     wrong_type = {str: 12345, bool: "yes", tuple: "abc"}.get(p.type, "abc")
