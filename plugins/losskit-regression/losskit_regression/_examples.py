@@ -1,20 +1,11 @@
-"""Example inputs for the conformance suite: predictions and targets of one shape."""
+"""Example inputs for the conformance suite beyond :func:`losskit.examples.paired_values`: counts, variances."""
 
 from __future__ import annotations
 
 import torch
 
 from losskit import Example
-
-
-def paired_values(
-    generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
-) -> Example:
-    """``input`` and ``target`` of shape ``(batch_size, 3)``, standard normal."""
-    shape = (batch_size, 3)
-    input = torch.randn(shape, generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
-    target = torch.randn(shape, generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
-    return Example(input, target)
+from losskit.examples import paired_values
 
 
 def poisson_counts(
@@ -36,6 +27,6 @@ def values_with_variance(
     generator: torch.Generator, *, dtype: torch.dtype, device: torch.device | str, batch_size: int
 ) -> Example:
     """Standard normal ``input`` and ``target`` with a positive ``var`` context of the same shape."""
-    example = paired_values(generator, dtype=dtype, device=device, batch_size=batch_size)
+    example = paired_values()(generator, dtype=dtype, device=device, batch_size=batch_size)
     var = 0.1 + 1.9 * torch.rand(example.input.shape, generator=generator, dtype=torch.float64)
     return Example(example.input, example.target, {"var": var.to(device=device, dtype=dtype)})

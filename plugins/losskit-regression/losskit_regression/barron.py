@@ -7,12 +7,13 @@ import math
 import torch
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
+from losskit.precision import working
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
-from ._params import finite
 from .reference import barron_reference
 
 
@@ -35,26 +36,9 @@ def _rho(z: Tensor, alpha: float) -> Tensor:
     return (b / a) * torch.expm1(0.5 * a * torch.log1p(z / b))
 
 
-def barron_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    alpha: float = 1.0,
-    scale: float = 1.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`BarronLoss`."""
-    check_same_shape("barron", input, target)
-    check_floating("barron", "input", input)
-    r = input - target
-    # pow/log1p/expm1 in 16-bit floats lose several percent at large residuals: compute in float32.
-    z = (r.float() if r.dtype in (torch.float16, torch.bfloat16) else r).div(scale).square()
-    return reduce(_rho(z, alpha).to(r.dtype), reduction, weight=weight, owner="barron")
-
-
-class BarronLoss(Loss):
-    r"""A single loss whose shape parameter ``alpha`` spans L2, pseudo-Huber, Cauchy, Geman-McClure, Welsch.
+class BarronLoss(Loss, name="barron"):
+    r"""Barron's general robust loss: one shape parameter ``alpha`` spans L2, pseudo-Huber, Cauchy, Geman-McClure
+    and Welsch.
 
     .. math::
         \rho(r, \alpha, c) = \frac{|\alpha - 2|}{\alpha}
@@ -92,32 +76,33 @@ class BarronLoss(Loss):
     limit cases); the authors' implementation is ``google-research/robust_loss_pytorch``.
     """
 
-    loss_name = "barron"
-    params = (
-        Param("alpha", 1.0, "shape: 2 is L2, 1 pseudo-Huber, 0 Cauchy, -2 Geman-McClure, -inf Welsch"),
-        Param("scale", 1.0, "residual scale c of the quadratic bowl around 0", gt=0, check=finite),
-        reduction_param(),
-    )
+    alpha: float = param(1.0, "shape: 2 is L2, 1 pseudo-Huber, 0 Cauchy, -2 Geman-McClure, -inf Welsch")
+    scale: float = param(1.0, "residual scale c of the quadratic bowl around 0", gt=0, finite=True)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, alpha: float = 1.0, scale: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(alpha=alpha, scale=scale, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        alpha: float,
+        scale: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        check_same_shape("barron", input, target, floating=True)
+        r = input - target
+        # pow/log1p/expm1 in 16-bit floats lose several percent at large residuals: compute in float32.
+        z = working(r).div(scale).square()
+        return reduce(_rho(z, alpha).to(r.dtype), reduction, weight=weight, owner="barron")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return barron_loss(input, target, alpha=self.alpha, scale=self.scale, weight=weight, reduction=self.reduction)
 
+barron_loss = BarronLoss.functional
 
-SPEC = LossSpec(
-    name="barron",
-    aliases=("general_robust", "robust"),
-    factory=BarronLoss,
-    summary="Barron's general robust loss: one shape parameter alpha spans L2, Charbonnier, Cauchy, Welsch",
-    family="regression",
-    source="Barron, A General and Adaptive Robust Loss Function, CVPR 2019",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=barron_reference,
-    functional=barron_loss,
-    tags=frozenset({"weight", "compile"}),
+SPEC = LossSpec.of(
+    BarronLoss, family="regression", source="Barron, A General and Adaptive Robust Loss Function, CVPR 2019",
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=barron_reference,
+    aliases=("general_robust", "robust"), tags={"weight", "compile"},
     identities=(
         Identity(
             {"alpha": 1.0, "scale": 1.0},

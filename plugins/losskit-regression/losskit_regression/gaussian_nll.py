@@ -8,13 +8,13 @@ import numbers
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
 from losskit.errors import LossInputError
 from losskit.inputs import check_floating, check_same_shape, check_values_in
 from losskit.reduction import Reduction, reduce
 
 from ._examples import values_with_variance
-from ._params import finite
 from .reference import gaussian_nll_reference
 
 
@@ -37,30 +37,7 @@ def _variance_like(input: Tensor, var: Tensor | float) -> Tensor:
     )
 
 
-def gaussian_nll_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    var: Tensor | float,
-    full: bool = False,
-    eps: float = 1e-6,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`GaussianNLLLoss`."""
-    check_same_shape("gaussian_nll", input, target)
-    check_floating("gaussian_nll", "input", input)
-    var = _variance_like(input, var)
-    check_values_in("gaussian_nll", "var", var, 0.0, math.inf, "Variances cannot be negative.")
-    # Clamped to eps in value only, as torch does: the gradient reaches var unchanged.
-    var = var + (var.clamp(min=eps) - var).detach()
-    loss = 0.5 * (torch.log(var) + (input - target).square() / var)
-    if full:
-        loss = loss + 0.5 * math.log(2 * math.pi)
-    return reduce(loss, reduction, weight=weight, owner="gaussian_nll")
-
-
-class GaussianNLLLoss(Loss):
+class GaussianNLLLoss(Loss, name="gaussian_nll"):
     r"""Negative log-likelihood of the target under a Gaussian with the predicted mean and variance.
 
     .. math::
@@ -92,34 +69,36 @@ class GaussianNLLLoss(Loss):
     have the input's shape and an invalid var raises ``LossInputError``.
     """
 
-    loss_name = "gaussian_nll"
-    params = (
-        Param("full", False, "add the constant log(2 pi) / 2", type=bool),
-        Param("eps", 1e-6, "lower clamp of the variance, for stability", gt=0, check=finite),
-        reduction_param(),
-    )
+    full: bool = param(False, "add the constant log(2 pi) / 2")
+    eps: float = param(1e-6, "lower clamp of the variance, for stability", gt=0, finite=True)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: Reduction = "mean") -> None:
-        super().__init__(full=full, eps=eps, reduction=reduction)
-
-    def forward(
-        self, input: Tensor, target: Tensor, *, var: Tensor | float, weight: Tensor | None = None
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        full: bool,
+        eps: float,
+        reduction: Reduction,
+        var: Tensor | float,
+        weight: Tensor | None = None,
     ) -> Tensor:
-        return gaussian_nll_loss(
-            input, target, var=var, full=self.full, eps=self.eps, weight=weight, reduction=self.reduction
-        )
+        check_same_shape("gaussian_nll", input, target, floating=True)
+        var = _variance_like(input, var)
+        check_values_in("gaussian_nll", "var", var, 0.0, math.inf, "Variances cannot be negative.")
+        # Clamped to eps in value only, as torch does: the gradient reaches var unchanged.
+        var = var + (var.clamp(min=eps) - var).detach()
+        loss = 0.5 * (torch.log(var) + (input - target).square() / var)
+        if full:
+            loss = loss + 0.5 * math.log(2 * math.pi)
+        return reduce(loss, reduction, weight=weight, owner="gaussian_nll")
 
 
-SPEC = LossSpec(
-    name="gaussian_nll",
-    aliases=("gaussian",),
-    factory=GaussianNLLLoss,
-    summary="Gaussian negative log-likelihood of the target given a mean and a variance",
-    family="regression",
-    source="Nix & Weigend, ICNN 1994; torch.nn.GaussianNLLLoss",
-    contract=InputContract(input="values", target="same_shape"),
-    example=values_with_variance,
-    reference=gaussian_nll_reference,
-    functional=gaussian_nll_loss,
-    tags=frozenset({"weight", "compile"}),
+gaussian_nll_loss = GaussianNLLLoss.functional
+
+SPEC = LossSpec.of(
+    GaussianNLLLoss, family="regression", source="Nix & Weigend, ICNN 1994; torch.nn.GaussianNLLLoss",
+    contract=SAME_SHAPE_VALUES, example=values_with_variance, reference=gaussian_nll_reference,
+    aliases=("gaussian",), tags={"weight", "compile"},
 )

@@ -5,33 +5,17 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
-from ._params import finite
 from .reference import huber_reference
 
 
-def huber_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    delta: float = 1.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`HuberLoss`."""
-    check_same_shape("huber", input, target)
-    check_floating("huber", "input", input)
-    # torch's fused elementwise kernel; losskit adds the shape checks, weight and reduction semantics.
-    loss = F.huber_loss(input, target, reduction="none", delta=delta)
-    return reduce(loss, reduction, weight=weight, owner="huber")
-
-
-class HuberLoss(Loss):
-    r"""Squared error for small residuals, absolute error (slope ``delta``) for large ones.
+class HuberLoss(Loss, name="huber"):
+    r"""Huber loss: half the squared residual below ``delta``, linear with slope ``delta`` beyond.
 
     .. math::
         \ell_n = \begin{cases}
@@ -59,30 +43,25 @@ class HuberLoss(Loss):
     Matches ``torch.nn.HuberLoss``; with ``delta=1`` it equals ``smooth_l1`` with ``beta=1``.
     """
 
-    loss_name = "huber"
-    params = (
-        Param("delta", 1.0, "residual at which the loss turns from quadratic to linear", gt=0, check=finite),
-        reduction_param(),
-    )
+    delta: float = param(1.0, "residual at which the loss turns from quadratic to linear", gt=0, finite=True)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(delta=delta, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, delta: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        check_same_shape("huber", input, target, floating=True)
+        # torch's fused elementwise kernel; losskit adds the shape checks, weight and reduction semantics.
+        loss = F.huber_loss(input, target, reduction="none", delta=delta)
+        return reduce(loss, reduction, weight=weight, owner="huber")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return huber_loss(input, target, delta=self.delta, weight=weight, reduction=self.reduction)
 
+huber_loss = HuberLoss.functional
 
-SPEC = LossSpec(
-    name="huber",
-    factory=HuberLoss,
-    summary="Huber loss: 0.5 r^2 for |r| < delta, delta (|r| - delta / 2) beyond",
-    family="regression",
+SPEC = LossSpec.of(
+    HuberLoss, family="regression",
     source="Huber, Robust Estimation of a Location Parameter, Ann. Math. Statist. 1964; torch.nn.HuberLoss",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=huber_reference,
-    functional=huber_loss,
-    tags=frozenset({"weight", "compile"}),
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=huber_reference, tags={"weight", "compile"},
     identities=(
         Identity({"delta": 1.0}, "smooth_l1", {"beta": 1.0}, note="Huber with delta=1 is smooth L1 with beta=1"),
     ),

@@ -8,34 +8,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
 from .reference import log_cosh_reference
 
 # Below this |residual| the small-residual form is used; above it the two forms agree to rounding.
 _SMALL = 1.0
 
 
-def log_cosh_loss(
-    input: Tensor, target: Tensor, *, weight: Tensor | None = None, reduction: Reduction = "mean"
-) -> Tensor:
-    """Functional form of :class:`LogCoshLoss`."""
-    check_same_shape("log_cosh", input, target)
-    check_floating("log_cosh", "input", input)
-    r = input - target
-    a = r.abs()
-    # cosh overflows for |r| > ~89 in float32, so large residuals use |r| + softplus(-2|r|) - log 2.
-    large = a + F.softplus(-2 * a) - math.log(2)
-    # That form cancels for small |r| (log cosh r ~ r^2 / 2); there log1p(2 sinh^2(r/2)) is exact.
-    # The clamp keeps sinh finite where this branch is not selected, so its gradient stays 0, not nan.
-    small = torch.log1p(2 * torch.sinh(r.clamp(-_SMALL, _SMALL) / 2).square())
-    return reduce(torch.where(a < _SMALL, small, large), reduction, weight=weight, owner="log_cosh")
-
-
-class LogCoshLoss(Loss):
+class LogCoshLoss(Loss, name="log_cosh"):
     r"""Logarithm of the hyperbolic cosine of the residual: about ``r^2 / 2`` near 0, ``|r| - log 2`` far.
 
     .. math::
@@ -64,26 +49,26 @@ class LogCoshLoss(Loss):
     Used in Machine Learning, arXiv:2208.04564, 2022.
     """
 
-    loss_name = "log_cosh"
-    params = (reduction_param(),)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, reduction: Reduction = "mean") -> None:
-        super().__init__(reduction=reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
+        check_same_shape("log_cosh", input, target, floating=True)
+        r = input - target
+        a = r.abs()
+        # cosh overflows for |r| > ~89 in float32, so large residuals use |r| + softplus(-2|r|) - log 2.
+        large = a + F.softplus(-2 * a) - math.log(2)
+        # That form cancels for small |r| (log cosh r ~ r^2 / 2); there log1p(2 sinh^2(r/2)) is exact.
+        # The clamp keeps sinh finite where this branch is not selected, so its gradient stays 0, not nan.
+        small = torch.log1p(2 * torch.sinh(r.clamp(-_SMALL, _SMALL) / 2).square())
+        return reduce(torch.where(a < _SMALL, small, large), reduction, weight=weight, owner="log_cosh")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return log_cosh_loss(input, target, weight=weight, reduction=self.reduction)
 
+log_cosh_loss = LogCoshLoss.functional
 
-SPEC = LossSpec(
-    name="log_cosh",
-    aliases=("logcosh",),
-    factory=LogCoshLoss,
-    summary="log cosh(x - y): quadratic near zero, linear far away",
-    family="regression",
+SPEC = LossSpec.of(
+    LogCoshLoss, family="regression",
     source="Neuneier & Zimmermann, Neural Networks: Tricks of the Trade 1998; Saleh & Saleh, arXiv:2208.04564",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=log_cosh_reference,
-    functional=log_cosh_loss,
-    tags=frozenset({"weight", "compile"}),
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=log_cosh_reference,
+    aliases=("logcosh",), tags={"weight", "compile"},
 )

@@ -5,23 +5,17 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
 from .reference import mse_reference
 
 
-def mse_loss(input: Tensor, target: Tensor, *, weight: Tensor | None = None, reduction: Reduction = "mean") -> Tensor:
-    """Functional form of :class:`MSELoss`."""
-    check_same_shape("mse", input, target)
-    check_floating("mse", "input", input)
-    return reduce(F.mse_loss(input, target, reduction="none"), reduction, weight=weight, owner="mse")
-
-
-class MSELoss(Loss):
-    r"""Squared difference between prediction and target.
+class MSELoss(Loss, name="mse"):
+    r"""Squared error ``(x - y)^2`` between prediction and target.
 
     .. math::
         \ell_n = (x_n - y_n)^2
@@ -45,26 +39,18 @@ class MSELoss(Loss):
     Matches ``torch.nn.MSELoss``.
     """
 
-    loss_name = "mse"
-    params = (reduction_param(),)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, reduction: Reduction = "mean") -> None:
-        super().__init__(reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return mse_loss(input, target, weight=weight, reduction=self.reduction)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
+        check_same_shape("mse", input, target, floating=True)
+        return reduce(F.mse_loss(input, target, reduction="none"), reduction, weight=weight, owner="mse")
 
 
-SPEC = LossSpec(
-    name="mse",
-    aliases=("l2", "mean_squared_error"),
-    factory=MSELoss,
-    summary="squared error (x - y)^2",
-    family="regression",
-    source="Legendre 1805 (least squares); torch.nn.MSELoss",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=mse_reference,
-    functional=mse_loss,
-    tags=frozenset({"weight", "compile"}),
+mse_loss = MSELoss.functional
+
+SPEC = LossSpec.of(
+    MSELoss, family="regression", source="Legendre 1805 (least squares); torch.nn.MSELoss",
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=mse_reference,
+    aliases=("l2", "mean_squared_error"), tags={"weight", "compile"},
 )

@@ -7,49 +7,17 @@ import math
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.inputs import check_same_shape, check_values_in
 from losskit.reduction import Reduction, reduce
 
 from ._examples import poisson_counts
-from ._params import finite
 from .reference import poisson_nll_reference
 
 
-def poisson_nll_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    log_input: bool = True,
-    full: bool = False,
-    eps: float = 1e-8,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`PoissonNLLLoss`."""
-    check_same_shape("poisson_nll", input, target)
-    check_floating("poisson_nll", "input", input)
-    check_values_in("poisson_nll", "target", target, 0.0, math.inf, "Targets are counts.")
-    if log_input:
-        loss = torch.exp(input) - target * input
-    else:
-        check_values_in(
-            "poisson_nll", "input", input, 0.0, math.inf, "With log_input=False the input is a rate; "
-            "pass log_input=True for log-rates."
-        )
-        loss = input - target * torch.log(input + eps)
-    if full:
-        # Stirling's approximation of log(target!), zero for target <= 1 as in torch. Targets are
-        # clamped to 1 there so that target * log(target) is never 0 * -inf (a nan gradient), and
-        # cast to the loss's dtype: the log of integer counts would otherwise be float32.
-        safe = target.clamp(min=1).to(loss.dtype)
-        stirling = safe * torch.log(safe) - safe + 0.5 * torch.log(2 * math.pi * safe)
-        loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
-    return reduce(loss, reduction, weight=weight, owner="poisson_nll")
-
-
-class PoissonNLLLoss(Loss):
-    r"""Negative log-likelihood of a count target under a Poisson distribution with the predicted rate.
+class PoissonNLLLoss(Loss, name="poisson_nll"):
+    r"""Negative log-likelihood of a count target under a Poisson distribution with the predicted (log-)rate.
 
     .. math::
         \ell_n = \begin{cases}
@@ -85,41 +53,47 @@ class PoissonNLLLoss(Loss):
     ``log_input=False``) raise ``LossInputError``.
     """
 
-    loss_name = "poisson_nll"
-    params = (
-        Param("log_input", True, "the input is the log-rate (True) or the rate (False)", type=bool),
-        Param("full", False, "add Stirling's approximation of log(target!)", type=bool),
-        Param("eps", 1e-8, "added to the rate under the log when log_input=False", ge=0, check=finite),
-        reduction_param(),
-    )
+    log_input: bool = param(True, "the input is the log-rate (True) or the rate (False)")
+    full: bool = param(False, "add Stirling's approximation of log(target!)")
+    eps: float = param(1e-8, "added to the rate under the log when log_input=False", ge=0, finite=True)
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self, *, log_input: bool = True, full: bool = False, eps: float = 1e-8, reduction: Reduction = "mean"
-    ) -> None:
-        super().__init__(log_input=log_input, full=full, eps=eps, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor,
+        target: Tensor,
+        *,
+        log_input: bool,
+        full: bool,
+        eps: float,
+        reduction: Reduction,
+        weight: Tensor | None = None,
+    ) -> Tensor:
+        check_same_shape("poisson_nll", input, target, floating=True)
+        check_values_in("poisson_nll", "target", target, 0.0, math.inf, "Targets are counts.")
+        if log_input:
+            loss = torch.exp(input) - target * input
+        else:
+            check_values_in(
+                "poisson_nll", "input", input, 0.0, math.inf, "With log_input=False the input is a rate; "
+                "pass log_input=True for log-rates."
+            )
+            loss = input - target * torch.log(input + eps)
+        if full:
+            # Stirling's approximation of log(target!), zero for target <= 1 as in torch. Targets are
+            # clamped to 1 there so that target * log(target) is never 0 * -inf (a nan gradient), and
+            # cast to the loss's dtype: the log of integer counts would otherwise be float32.
+            safe = target.clamp(min=1).to(loss.dtype)
+            stirling = safe * torch.log(safe) - safe + 0.5 * torch.log(2 * math.pi * safe)
+            loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
+        return reduce(loss, reduction, weight=weight, owner="poisson_nll")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return poisson_nll_loss(
-            input,
-            target,
-            log_input=self.log_input,
-            full=self.full,
-            eps=self.eps,
-            weight=weight,
-            reduction=self.reduction,
-        )
 
+poisson_nll_loss = PoissonNLLLoss.functional
 
-SPEC = LossSpec(
-    name="poisson_nll",
-    aliases=("poisson",),
-    factory=PoissonNLLLoss,
-    summary="Poisson negative log-likelihood of counts given a (log-)rate",
-    family="regression",
+SPEC = LossSpec.of(
+    PoissonNLLLoss, family="regression",
     source="McCullagh & Nelder, Generalized Linear Models 1989; torch.nn.PoissonNLLLoss",
-    contract=InputContract(input="values", target="same_shape"),
-    example=poisson_counts,
-    reference=poisson_nll_reference,
-    functional=poisson_nll_loss,
-    tags=frozenset({"weight", "compile"}),
+    contract=SAME_SHAPE_VALUES, example=poisson_counts, reference=poisson_nll_reference,
+    aliases=("poisson",), tags={"weight", "compile"},
 )

@@ -5,41 +5,24 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
-from ._params import finite
 from .reference import pseudo_huber_reference
 
 
-def pseudo_huber_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    delta: float = 1.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`PseudoHuberLoss`."""
-    check_same_shape("pseudo_huber", input, target)
-    check_floating("pseudo_huber", "input", input)
-    r = input - target
-    # delta^2 (sqrt(1 + u^2) - 1) = r^2 / (sqrt(1 + u^2) + 1), u = r / delta: no cancellation near 0.
-    loss = r.square() / (torch.hypot(r / delta, torch.ones_like(r)) + 1)
-    return reduce(loss, reduction, weight=weight, owner="pseudo_huber")
-
-
-class PseudoHuberLoss(Loss):
-    r"""Smooth approximation of the Huber loss: quadratic near zero, slope ``delta`` far away.
+class PseudoHuberLoss(Loss, name="pseudo_huber"):
+    r"""Pseudo-Huber (Charbonnier) loss ``delta^2 (sqrt(1 + (r / delta)^2) - 1)``: a smooth Huber loss.
 
     .. math::
         \ell_n = \delta^2 \left(\sqrt{1 + \left(\frac{x_n - y_n}{\delta}\right)^2} - 1\right)
 
-    This is Charbonnier's ``sqrt(r^2 + delta^2)`` scaled by ``delta`` and shifted to 0 at
-    ``r = 0``; it equals the general robust loss (``barron``) with ``alpha=1``, ``scale=delta``,
-    times ``delta^2``.
+    Quadratic near zero, slope ``delta`` far away. This is Charbonnier's ``sqrt(r^2 + delta^2)``
+    scaled by ``delta`` and shifted to 0 at ``r = 0``; it equals the general robust loss
+    (``barron``) with ``alpha=1``, ``scale=delta``, times ``delta^2``.
 
     Args:
         delta: the residual scale at which the loss turns from quadratic to linear, ``> 0``.
@@ -62,29 +45,27 @@ class PseudoHuberLoss(Loss):
     Geometry in Computer Vision, 2nd ed., 2004, appendix 6 (robust cost functions).
     """
 
-    loss_name = "pseudo_huber"
-    params = (
-        Param("delta", 1.0, "residual scale at which the loss turns from quadratic to linear", gt=0, check=finite),
-        reduction_param(),
+    delta: float = param(
+        1.0, "residual scale at which the loss turns from quadratic to linear", gt=0, finite=True
     )
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, delta: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(delta=delta, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, delta: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        check_same_shape("pseudo_huber", input, target, floating=True)
+        r = input - target
+        # delta^2 (sqrt(1 + u^2) - 1) = r^2 / (sqrt(1 + u^2) + 1), u = r / delta: no cancellation near 0.
+        loss = r.square() / (torch.hypot(r / delta, torch.ones_like(r)) + 1)
+        return reduce(loss, reduction, weight=weight, owner="pseudo_huber")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return pseudo_huber_loss(input, target, delta=self.delta, weight=weight, reduction=self.reduction)
 
+pseudo_huber_loss = PseudoHuberLoss.functional
 
-SPEC = LossSpec(
-    name="pseudo_huber",
-    aliases=("charbonnier",),
-    factory=PseudoHuberLoss,
-    summary="pseudo-Huber / Charbonnier: delta^2 (sqrt(1 + (r / delta)^2) - 1)",
-    family="regression",
+SPEC = LossSpec.of(
+    PseudoHuberLoss, family="regression",
     source="Charbonnier et al., ICIP 1994; Hartley & Zisserman, Multiple View Geometry, 2004",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=pseudo_huber_reference,
-    functional=pseudo_huber_loss,
-    tags=frozenset({"weight", "compile"}),
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=pseudo_huber_reference,
+    aliases=("charbonnier",), tags={"weight", "compile"},
 )

@@ -4,32 +4,17 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
 from .reference import quantile_reference
 
 
-def quantile_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    q: float = 0.5,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`QuantileLoss`."""
-    check_same_shape("quantile", input, target)
-    check_floating("quantile", "input", input)
-    u = target - input
-    loss = u * (q - (u < 0).to(u.dtype))
-    return reduce(loss, reduction, weight=weight, owner="quantile")
-
-
-class QuantileLoss(Loss):
-    r"""Asymmetric absolute error whose minimiser is the ``q``-quantile of the target.
+class QuantileLoss(Loss, name="quantile"):
+    r"""Pinball loss: the asymmetric absolute error whose minimiser is the ``q``-quantile of the target.
 
     .. math::
         \ell_n = \rho_q(y_n - x_n), \qquad \rho_q(u) = u \,(q - \mathbb{1}[u < 0])
@@ -57,29 +42,23 @@ class QuantileLoss(Loss):
     Reference: Koenker, Bassett, Regression Quantiles, Econometrica 46(1), 1978.
     """
 
-    loss_name = "quantile"
-    params = (
-        Param("q", 0.5, "the quantile to estimate", gt=0, lt=1),
-        reduction_param(),
-    )
+    q: float = param(0.5, "the quantile to estimate", gt=0, lt=1)
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, q: float = 0.5, reduction: Reduction = "mean") -> None:
-        super().__init__(q=q, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, q: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        check_same_shape("quantile", input, target, floating=True)
+        u = target - input
+        loss = u * (q - (u < 0).to(u.dtype))
+        return reduce(loss, reduction, weight=weight, owner="quantile")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return quantile_loss(input, target, q=self.q, weight=weight, reduction=self.reduction)
 
+quantile_loss = QuantileLoss.functional
 
-SPEC = LossSpec(
-    name="quantile",
-    aliases=("pinball",),
-    factory=QuantileLoss,
-    summary="pinball loss max(q (y - x), (q - 1)(y - x)) for quantile regression",
-    family="regression",
-    source="Koenker & Bassett, Regression Quantiles, Econometrica 1978",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=quantile_reference,
-    functional=quantile_loss,
-    tags=frozenset({"weight", "compile"}),
+SPEC = LossSpec.of(
+    QuantileLoss, family="regression", source="Koenker & Bassett, Regression Quantiles, Econometrica 1978",
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=quantile_reference,
+    aliases=("pinball",), tags={"weight", "compile"},
 )

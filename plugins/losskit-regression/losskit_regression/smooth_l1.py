@@ -5,33 +5,17 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
-from losskit.inputs import check_floating, check_same_shape
+from losskit import Identity, Loss, LossSpec, param, reduction_param
+from losskit.contract import SAME_SHAPE_VALUES
+from losskit.examples import paired_values
+from losskit.inputs import check_same_shape
 from losskit.reduction import Reduction, reduce
 
-from ._examples import paired_values
-from ._params import finite
 from .reference import smooth_l1_reference
 
 
-def smooth_l1_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    beta: float = 1.0,
-    weight: Tensor | None = None,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`SmoothL1Loss`."""
-    check_same_shape("smooth_l1", input, target)
-    check_floating("smooth_l1", "input", input)
-    # torch's fused elementwise kernel (beta=0 is L1 there too); losskit adds the checks and reduction semantics.
-    loss = F.smooth_l1_loss(input, target, reduction="none", beta=beta)
-    return reduce(loss, reduction, weight=weight, owner="smooth_l1")
-
-
-class SmoothL1Loss(Loss):
-    r"""Absolute error, smoothed into a parabola for residuals below ``beta``.
+class SmoothL1Loss(Loss, name="smooth_l1"):
+    r"""Smooth L1: the absolute error, smoothed into the parabola ``r^2 / (2 beta)`` below ``|r| = beta``.
 
     .. math::
         \ell_n = \begin{cases}
@@ -61,29 +45,25 @@ class SmoothL1Loss(Loss):
     Reference: Girshick, Fast R-CNN, ICCV 2015 (eq. 3). Matches ``torch.nn.SmoothL1Loss``.
     """
 
-    loss_name = "smooth_l1"
-    params = (
-        Param("beta", 1.0, "residual at which the loss turns from quadratic to linear; 0 gives L1", ge=0, check=finite),
-        reduction_param(),
+    beta: float = param(
+        1.0, "residual at which the loss turns from quadratic to linear; 0 gives L1", ge=0, finite=True
     )
+    reduction: Reduction = reduction_param()
 
-    def __init__(self, *, beta: float = 1.0, reduction: Reduction = "mean") -> None:
-        super().__init__(beta=beta, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, beta: float, reduction: Reduction, weight: Tensor | None = None
+    ) -> Tensor:
+        check_same_shape("smooth_l1", input, target, floating=True)
+        # torch's fused elementwise kernel (beta=0 is L1 there too); losskit adds the checks and reduction semantics.
+        loss = F.smooth_l1_loss(input, target, reduction="none", beta=beta)
+        return reduce(loss, reduction, weight=weight, owner="smooth_l1")
 
-    def forward(self, input: Tensor, target: Tensor, *, weight: Tensor | None = None) -> Tensor:
-        return smooth_l1_loss(input, target, beta=self.beta, weight=weight, reduction=self.reduction)
 
+smooth_l1_loss = SmoothL1Loss.functional
 
-SPEC = LossSpec(
-    name="smooth_l1",
-    factory=SmoothL1Loss,
-    summary="smooth L1: r^2 / (2 beta) for |r| < beta, |r| - beta / 2 beyond",
-    family="regression",
-    source="Girshick, Fast R-CNN, ICCV 2015; torch.nn.SmoothL1Loss",
-    contract=InputContract(input="values", target="same_shape"),
-    example=paired_values,
-    reference=smooth_l1_reference,
-    functional=smooth_l1_loss,
-    tags=frozenset({"weight", "compile"}),
+SPEC = LossSpec.of(
+    SmoothL1Loss, family="regression", source="Girshick, Fast R-CNN, ICCV 2015; torch.nn.SmoothL1Loss",
+    contract=SAME_SHAPE_VALUES, example=paired_values(), reference=smooth_l1_reference, tags={"weight", "compile"},
     identities=(Identity({"beta": 0.0}, "l1", note="smooth L1 with beta=0 is L1"),),
 )

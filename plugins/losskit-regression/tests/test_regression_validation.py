@@ -51,6 +51,14 @@ def test_invalid_param_names_the_param(name, param, value):
     assert error.value.param == param
 
 
+@pytest.mark.parametrize(("name", "param", "value"), BAD_PARAMS)
+def test_functional_form_validates_its_params(name, param, value):
+    context = {"var": torch.ones(4, 3)} if name == "gaussian_nll" else {}
+    with pytest.raises(InvalidParamError, match=param) as error:
+        SPEC[name].functional(torch.rand(4, 3), torch.rand(4, 3), **{param: value}, **context)
+    assert error.value.param == param
+
+
 @pytest.mark.parametrize(("name", "param"), FINITE_PARAMS)
 def test_infinite_scale_is_refused(name, param):
     with pytest.raises(InvalidParamError, match=f"{name}: {param}: must be finite, got inf"):

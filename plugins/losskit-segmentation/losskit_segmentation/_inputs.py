@@ -1,4 +1,4 @@
-"""Input checks, and the ``(N, C, P)`` layout (``P`` pixels, flattened) every segmentation loss works on.
+"""Input contracts and checks, and the ``(N, C, P)`` layout (``P`` pixels, flattened) every segmentation loss works on.
 
 Three conventions, chosen by ``mode`` (as in segmentation_models_pytorch):
 
@@ -19,8 +19,24 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from losskit.contract import BINARY_LOGITS, DENSE_CLASS_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_tensor, check_values_in
+from losskit.precision import working
+
+#: ``reduction='none'`` output of the per-class losses.
+PER_CLASS_OUTPUT = "(N, C) with per_image, else (C,), with reduction='none'; else ()"
+#: The region losses (Dice, Jaccard, Tversky...): class indices, or {0, 1} masks by ``mode``.
+REGION_LOGITS = DENSE_CLASS_LOGITS.with_shapes(
+    target="(N, *) class indices; (N, C, *) {0, 1} with mode='binary'/'multilabel'", output=PER_CLASS_OUTPUT
+)
+#: Lovász-Softmax: class indices only.
+CLASS_INDEX_LOGITS = DENSE_CLASS_LOGITS.with_shapes(output=PER_CLASS_OUTPUT)
+#: Lovász hinge: {0, 1} masks.
+MASK_LOGITS = BINARY_LOGITS.with_shapes(
+    input="(N, 1, *) or (N, C, *) with mode='multilabel'", target="the input's shape, or (N, *) when binary",
+    output=PER_CLASS_OUTPUT,
+)
 
 
 class Pixels(NamedTuple):
@@ -34,10 +50,6 @@ class Pixels(NamedTuple):
     score: Tensor
     target: Tensor
     valid: Tensor
-
-
-def _working(x: Tensor) -> Tensor:
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 def _use_multiclass(owner: str) -> str:
@@ -123,7 +135,7 @@ def pixels(owner: str, input: Tensor, target: Tensor, *, mode: str, ignore_index
     else:
         onehot, valid = _binary_target(owner, input, target, mode, ignore_index)
     n, c, p = input.shape[0], input.shape[1], math.prod(input.shape[2:])
-    x = _working(input)
+    x = working(input)
     return Pixels(x.reshape(n, c, p), onehot.reshape(n, c, p).to(x.dtype), valid.reshape(n, valid.shape[1], p).to(x.dtype))
 
 

@@ -1,23 +1,14 @@
-"""Hyper-parameters shared by the segmentation losses, declared once."""
+"""Hyper-parameters shared by the segmentation losses, declared once and assigned as ``mode: str = MODE``.
+
+``ignore_index`` and ``reduction`` are the core's :func:`~losskit.ignore_index_param` and
+:func:`~losskit.reduction_param`.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from typing import Any
-
-import torch
-
 from losskit import Param
-from losskit.params import validate_params
 
 MODES = ("multiclass", "binary", "multilabel")
-
-
-def finite(value: float) -> str | None:
-    """``Param.check`` for the real-valued parameters: inf would make the loss nan or a constant."""
-    return None if math.isfinite(value) else "must be finite"
-
 
 MODE = Param(
     "mode",
@@ -36,7 +27,7 @@ SMOOTH = Param(
     "added to the numerator and the denominator of each class's overlap ratio; keeps a class absent from the "
     "target defined (its loss tends to 0 when it is not predicted) and its gradient bounded",
     ge=0.0,
-    check=finite,
+    finite=True,
 )
 EPS = Param(
     "eps",
@@ -44,7 +35,7 @@ EPS = Param(
     "numerical guard: lower bound of each denominator (focal_tversky: also the distance 1 - TI below which no "
     "gradient flows)",
     gt=0.0,
-    check=finite,
+    finite=True,
 )
 PER_IMAGE = Param(
     "per_image",
@@ -52,14 +43,8 @@ PER_IMAGE = Param(
     "True: one loss per image and class; False: the sums run over the whole batch (batch Dice, batch-coupled)",
     type=bool,
 )
-IGNORE_INDEX = Param(
-    "ignore_index", -100, "target value whose pixels contribute neither loss nor gradient", type=int
-)
-
-
-def validated(owner: str, declared: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:
-    """The functional forms' parameter check; skipped while compiling, where it would split the graph
-    (the Module has validated its parameters on construction)."""
-    if torch.compiler.is_compiling():
-        return dict(values)
-    return validate_params(owner, declared, values)
+# The Tversky weights, shared by tversky and focal_tversky (Salehi et al.'s letters).
+ALPHA = Param("alpha", 0.3, "weight of the false positives, sum p (1 - g) (Salehi et al.'s alpha)", ge=0.0,
+              finite=True)
+BETA = Param("beta", 0.7, "weight of the false negatives, sum (1 - p) g (Salehi et al.'s beta)", ge=0.0,
+             finite=True)

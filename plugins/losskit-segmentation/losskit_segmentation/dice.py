@@ -4,46 +4,18 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, Loss, LossSpec, ignore_index_param, param, reduction_param
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
-from ._inputs import probabilities
+from ._inputs import REGION_LOGITS, probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, validated
+from ._params import EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
 from .reference import dice_reference
 
-SQUARED = Param(
-    "squared", False, "square the denominator's terms, sum p^2 + sum g^2, as in V-Net (Milletari et al. 2016)",
-    type=bool,
-)
-PARAMS = (MODE, FROM_LOGITS, SQUARED, SMOOTH, EPS, PER_IMAGE, IGNORE_INDEX, reduction_param())
 
-
-def dice_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    mode: str = "multiclass",
-    from_logits: bool = True,
-    squared: bool = False,
-    smooth: float = 1e-5,
-    eps: float = 1e-7,
-    per_image: bool = True,
-    ignore_index: int = -100,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`DiceLoss`."""
-    validated("dice", PARAMS, dict(mode=mode, from_logits=from_logits, squared=squared, smooth=smooth, eps=eps,
-                                   per_image=per_image, ignore_index=ignore_index, reduction=reduction))
-    p, g = probabilities("dice", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-    intersection, pred, true = class_sums(p * g, p * p if squared else p, g, per_image=per_image)
-    loss = 1 - overlap_ratio(2 * intersection, pred + true, smooth=smooth, eps=eps)
-    return reduce_classes(loss, reduction, owner="dice", dtype=input.dtype)
-
-
-class DiceLoss(Loss):
-    r"""One minus the soft Dice coefficient of each class, averaged over classes (and images).
+class DiceLoss(Loss, name="dice"):
+    r"""One minus the soft Dice coefficient of each class (V-Net), per image or over the batch.
 
     With :math:`p_{ic}` the predicted probability of class :math:`c` at pixel :math:`i` (softmax over
     classes, or a sigmoid per channel) and :math:`g_{ic} \in \{0, 1\}` the target, summed over the
@@ -58,7 +30,8 @@ class DiceLoss(Loss):
     perfect score (loss 0). A perfect prediction gives 0, a prediction disjoint from the target 1 (up to
     ``smooth``). **Absent classes** (no target pixel in the image, or in the batch) are counted: their loss
     is :math:`1 - s / (\sum_i p_{ic} + s)`, close to 1 when the class is predicted anywhere and 0 when it
-    is not. Pixels whose target is ``ignore_index`` are left out of every sum.
+    is not. Pixels whose target is ``ignore_index`` are left out of every sum. The losses are averaged
+    over classes (and images).
 
     Args:
         mode: ``'multiclass'`` (softmax, class indices) | ``'binary'`` | ``'multilabel'`` (sigmoid, ``{0, 1}``
@@ -79,53 +52,44 @@ class DiceLoss(Loss):
         else a scalar. Half and bfloat16 inputs are computed in float32.
 
     Examples:
-        >>> loss = DiceLoss()
-        >>> loss(torch.randn(2, 3, 8, 8), torch.randint(0, 3, (2, 8, 8)))
+        >>> logits = torch.tensor([[[[2.0, -1.0], [0.5, -2.0]], [[-2.0, 1.0], [0.0, 2.0]]]])  # (1, 2, 2, 2)
+        >>> target = torch.tensor([[[0, 1], [1, 1]]])  # class indices (1, 2, 2)
+        >>> DiceLoss(reduction="none")(logits, target)
+        tensor([[0.2836, 0.1479]])
+        >>> probabilities = torch.tensor([[[0.5, 0.5, 1.0, 0.0]]])  # one channel (1, 1, 4)
+        >>> DiceLoss(mode="binary", from_logits=False, smooth=0.0)(probabilities, torch.tensor([[1, 0, 1, 1]]))
+        tensor(0.4000)
 
     Reference: Milletari, Navab, Ahmadi. V-Net: Fully Convolutional Neural Networks for Volumetric
     Medical Image Segmentation. 3DV 2016, eq. (1) (the squared form).
     """
 
-    loss_name = "dice"
-    params = PARAMS
+    mode: str = MODE
+    from_logits: bool = FROM_LOGITS
+    squared: bool = param(
+        False, "square the denominator's terms, sum p^2 + sum g^2, as in V-Net (Milletari et al. 2016)"
+    )
+    smooth: float = SMOOTH
+    eps: float = EPS
+    per_image: bool = PER_IMAGE
+    ignore_index: int = ignore_index_param()
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
-        *,
-        mode: str = "multiclass",
-        from_logits: bool = True,
-        squared: bool = False,
-        smooth: float = 1e-5,
-        eps: float = 1e-7,
-        per_image: bool = True,
-        ignore_index: int = -100,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(mode=mode, from_logits=from_logits, squared=squared, smooth=smooth, eps=eps,
-                         per_image=per_image, ignore_index=ignore_index, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return dice_loss(input, target, **self.hparams)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, squared: bool, smooth: float,
+                eps: float, per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+        p, g = probabilities("dice", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
+        intersection, pred, true = class_sums(p * g, p * p if squared else p, g, per_image=per_image)
+        loss = 1 - overlap_ratio(2 * intersection, pred + true, smooth=smooth, eps=eps)
+        return reduce_classes(loss, reduction, owner="dice", dtype=input.dtype)
 
 
-SPEC = LossSpec(
-    name="dice",
-    aliases=("dice_loss", "soft_dice"),
-    factory=DiceLoss,
-    summary="1 - soft Dice coefficient per class (V-Net), per image or over the batch",
-    family="segmentation",
-    source="Milletari, Navab & Ahmadi, V-Net, 3DV 2016",
-    contract=InputContract(
-        input="logits",
-        target="class_indices",
-        input_shape="(N, C, *)",
-        target_shape="(N, *) class indices; (N, C, *) {0, 1} with mode='binary'/'multilabel'",
-        output_shape="(N, C) with per_image, else (C,), with reduction='none'; else ()",
-    ),
-    example=class_index_masks,
-    reference=dice_reference,
-    functional=dice_loss,
-    tags=frozenset({"batch_coupled", "ignore_index", "compile"}),
+dice_loss = DiceLoss.functional
+
+SPEC = LossSpec.of(
+    DiceLoss, family="segmentation", source="Milletari, Navab & Ahmadi, V-Net, 3DV 2016", contract=REGION_LOGITS,
+    example=class_index_masks, reference=dice_reference, aliases=("dice_loss", "soft_dice"),
+    tags={"batch_coupled", "ignore_index", "compile"},
     identities=(
         Identity({"smooth": 0.0}, "tversky", {"alpha": 0.5, "beta": 0.5, "smooth": 0.0},
                  note="Tversky with alpha = beta = 1/2 is Dice"),

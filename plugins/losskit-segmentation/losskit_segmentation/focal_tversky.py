@@ -5,57 +5,19 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from losskit import Identity, InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Identity, Loss, LossSpec, ignore_index_param, param, reduction_param
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
+from ._inputs import REGION_LOGITS
 from ._overlap import reduce_classes
-from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, finite, validated
+from ._params import ALPHA, BETA, EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
 from .reference import focal_tversky_reference
-from .tversky import ALPHA, BETA, tversky_index
-
-GAMMA = Param(
-    "gamma",
-    4 / 3,
-    "focal parameter: the loss is (1 - TI)^(1/gamma); the paper uses gamma in [1, 3] (4/3 in its experiments), "
-    "gamma = 1 is the Tversky loss",
-    gt=0.0,
-    check=finite,
-)
-PARAMS = (MODE, FROM_LOGITS, ALPHA, BETA, GAMMA, SMOOTH, EPS, PER_IMAGE, IGNORE_INDEX, reduction_param())
+from .tversky import tversky_index
 
 
-def focal_tversky_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    mode: str = "multiclass",
-    from_logits: bool = True,
-    alpha: float = 0.3,
-    beta: float = 0.7,
-    gamma: float = 4 / 3,
-    smooth: float = 1e-5,
-    eps: float = 1e-7,
-    per_image: bool = True,
-    ignore_index: int = -100,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`FocalTverskyLoss`."""
-    validated("focal_tversky", PARAMS, dict(
-        mode=mode, from_logits=from_logits, alpha=alpha, beta=beta, gamma=gamma, smooth=smooth, eps=eps,
-        per_image=per_image, ignore_index=ignore_index, reduction=reduction))
-    distance = 1 - tversky_index(input, target, owner="focal_tversky", mode=mode, from_logits=from_logits,
-                                 alpha=alpha, beta=beta, smooth=smooth, eps=eps, per_image=per_image,
-                                 ignore_index=ignore_index)
-    # d^(1/gamma) has an infinite slope at d = 0 when gamma > 1: below eps the value is exact, the gradient 0.
-    loss = torch.where(
-        distance > eps, distance.clamp_min(eps).pow(1 / gamma), distance.detach().clamp_min(0).pow(1 / gamma)
-    )
-    return reduce_classes(loss, reduction, owner="focal_tversky", dtype=input.dtype)
-
-
-class FocalTverskyLoss(Loss):
-    r"""The Tversky loss of each class raised to the power :math:`1/\gamma`.
+class FocalTverskyLoss(Loss, name="focal_tversky"):
+    r"""Focal Tversky loss: the Tversky loss of each class raised to the power ``1 / gamma``.
 
     With :math:`TI_c` the soft Tversky index of :class:`~losskit_segmentation.tversky.TverskyLoss`
     (``alpha`` weighing the false positives, ``beta`` the false negatives):
@@ -92,54 +54,50 @@ class FocalTverskyLoss(Loss):
         as :class:`~losskit_segmentation.dice.DiceLoss`.
 
     Examples:
-        >>> loss = FocalTverskyLoss(gamma=4 / 3)
-        >>> loss(torch.randn(2, 3, 8, 8), torch.randint(0, 3, (2, 8, 8)))
+        >>> logits = torch.tensor([[[[2.0, -1.0], [0.5, -2.0]], [[-2.0, 1.0], [0.0, 2.0]]]])  # (1, 2, 2, 2)
+        >>> target = torch.tensor([[[0, 1], [1, 1]]])  # class indices (1, 2, 2)
+        >>> FocalTverskyLoss(gamma=4 / 3)(logits, target)
+        tensor(0.2935)
 
     Reference: Abraham, Khan. A Novel Focal Tversky Loss Function with Improved Attention U-Net for Lesion
     Segmentation. ISBI 2019, eqs. (3)-(4).
     """
 
-    loss_name = "focal_tversky"
-    params = PARAMS
+    mode: str = MODE
+    from_logits: bool = FROM_LOGITS
+    alpha: float = ALPHA
+    beta: float = BETA
+    gamma: float = param(
+        4 / 3,
+        "focal parameter: the loss is (1 - TI)^(1/gamma); the paper uses gamma in [1, 3] (4/3 in its experiments), "
+        "gamma = 1 is the Tversky loss",
+        gt=0.0,
+        finite=True,
+    )
+    smooth: float = SMOOTH
+    eps: float = EPS
+    per_image: bool = PER_IMAGE
+    ignore_index: int = ignore_index_param()
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
-        *,
-        mode: str = "multiclass",
-        from_logits: bool = True,
-        alpha: float = 0.3,
-        beta: float = 0.7,
-        gamma: float = 4 / 3,
-        smooth: float = 1e-5,
-        eps: float = 1e-7,
-        per_image: bool = True,
-        ignore_index: int = -100,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(mode=mode, from_logits=from_logits, alpha=alpha, beta=beta, gamma=gamma, smooth=smooth,
-                         eps=eps, per_image=per_image, ignore_index=ignore_index, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return focal_tversky_loss(input, target, **self.hparams)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, alpha: float, beta: float, gamma: float,
+                smooth: float, eps: float, per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+        distance = 1 - tversky_index(input, target, owner="focal_tversky", mode=mode, from_logits=from_logits,
+                                     alpha=alpha, beta=beta, smooth=smooth, eps=eps, per_image=per_image,
+                                     ignore_index=ignore_index)
+        # d^(1/gamma) has an infinite slope at d = 0 when gamma > 1: below eps the value is exact, the gradient 0.
+        loss = torch.where(
+            distance > eps, distance.clamp_min(eps).pow(1 / gamma), distance.detach().clamp_min(0).pow(1 / gamma)
+        )
+        return reduce_classes(loss, reduction, owner="focal_tversky", dtype=input.dtype)
 
 
-SPEC = LossSpec(
-    name="focal_tversky",
-    aliases=("focal_tversky_loss",),
-    factory=FocalTverskyLoss,
-    summary="(1 - Tversky index)^(1/gamma) per class",
-    family="segmentation",
-    source="Abraham & Khan, ISBI 2019",
-    contract=InputContract(
-        input="logits",
-        target="class_indices",
-        input_shape="(N, C, *)",
-        target_shape="(N, *) class indices; (N, C, *) {0, 1} with mode='binary'/'multilabel'",
-        output_shape="(N, C) with per_image, else (C,), with reduction='none'; else ()",
-    ),
-    example=class_index_masks,
-    reference=focal_tversky_reference,
-    functional=focal_tversky_loss,
-    tags=frozenset({"batch_coupled", "ignore_index", "compile"}),
+focal_tversky_loss = FocalTverskyLoss.functional
+
+SPEC = LossSpec.of(
+    FocalTverskyLoss, family="segmentation", source="Abraham & Khan, ISBI 2019", contract=REGION_LOGITS,
+    example=class_index_masks, reference=focal_tversky_reference, aliases=("focal_tversky_loss",),
+    tags={"batch_coupled", "ignore_index", "compile"},
     identities=(Identity({"gamma": 1.0}, "tversky", note="focal Tversky with gamma = 1 is Tversky"),),
 )

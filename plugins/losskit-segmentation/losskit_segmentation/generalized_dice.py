@@ -5,16 +5,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, reduction_param
+from losskit import Loss, LossSpec, ignore_index_param, reduction_param
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
-from ._inputs import probabilities
+from ._inputs import REGION_LOGITS, probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import EPS, FROM_LOGITS, IGNORE_INDEX, MODE, PER_IMAGE, SMOOTH, validated
+from ._params import EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
 from .reference import generalized_dice_reference
-
-PARAMS = (MODE, FROM_LOGITS, SMOOTH, EPS, PER_IMAGE, IGNORE_INDEX, reduction_param())
 
 
 def _class_weights(true: Tensor) -> Tensor:
@@ -25,31 +23,7 @@ def _class_weights(true: Tensor) -> Tensor:
     return weight / weight.sum(-1, keepdim=True).clamp_min(torch.finfo(weight.dtype).tiny)
 
 
-def generalized_dice_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    mode: str = "multiclass",
-    from_logits: bool = True,
-    smooth: float = 1e-5,
-    eps: float = 1e-7,
-    per_image: bool = True,
-    ignore_index: int = -100,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`GeneralizedDiceLoss`."""
-    validated("generalized_dice", PARAMS, dict(mode=mode, from_logits=from_logits, smooth=smooth, eps=eps,
-                                               per_image=per_image, ignore_index=ignore_index, reduction=reduction))
-    p, g = probabilities("generalized_dice", input, target, mode=mode, from_logits=from_logits,
-                         ignore_index=ignore_index)
-    intersection, pred, true = class_sums(p * g, p, g, per_image=per_image)
-    weight = _class_weights(true)
-    num, den = 2 * (weight * intersection).sum(-1), (weight * (pred + true)).sum(-1)
-    loss = 1 - overlap_ratio(num, den, smooth=smooth, eps=eps)
-    return reduce_classes(loss, reduction, owner="generalized_dice", dtype=input.dtype)
-
-
-class GeneralizedDiceLoss(Loss):
+class GeneralizedDiceLoss(Loss, name="generalized_dice"):
     r"""One minus a Dice coefficient pooled over classes, each weighted by its inverse squared volume.
 
     With :math:`p_{ic}` the predicted probability of class :math:`c` at pixel :math:`i` and
@@ -82,50 +56,40 @@ class GeneralizedDiceLoss(Loss):
         with ``reduction='none'``, else a scalar.
 
     Examples:
-        >>> loss = GeneralizedDiceLoss()
-        >>> loss(torch.randn(2, 3, 8, 8), torch.randint(0, 3, (2, 8, 8)))
+        >>> logits = torch.tensor([[[[2.0, -1.0], [0.5, -2.0]], [[-2.0, 1.0], [0.0, 2.0]]]])  # (1, 2, 2, 2)
+        >>> target = torch.tensor([[[0, 1], [1, 1]]])  # class indices (1, 2, 2)
+        >>> GeneralizedDiceLoss(reduction="none")(logits, target)
+        tensor([0.2598])
 
     Reference: Sudre, Li, Vercauteren, Ourselin, Cardoso. Generalised Dice overlap as a deep learning loss
     function for highly unbalanced segmentations. DLMIA 2017, eq. (2).
     """
 
-    loss_name = "generalized_dice"
-    params = PARAMS
+    mode: str = MODE
+    from_logits: bool = FROM_LOGITS
+    smooth: float = SMOOTH
+    eps: float = EPS
+    per_image: bool = PER_IMAGE
+    ignore_index: int = ignore_index_param()
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self,
-        *,
-        mode: str = "multiclass",
-        from_logits: bool = True,
-        smooth: float = 1e-5,
-        eps: float = 1e-7,
-        per_image: bool = True,
-        ignore_index: int = -100,
-        reduction: Reduction = "mean",
-    ) -> None:
-        super().__init__(mode=mode, from_logits=from_logits, smooth=smooth, eps=eps, per_image=per_image,
-                         ignore_index=ignore_index, reduction=reduction)
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return generalized_dice_loss(input, target, **self.hparams)
+    @staticmethod
+    def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, smooth: float, eps: float,
+                per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+        p, g = probabilities("generalized_dice", input, target, mode=mode, from_logits=from_logits,
+                             ignore_index=ignore_index)
+        intersection, pred, true = class_sums(p * g, p, g, per_image=per_image)
+        weight = _class_weights(true)
+        num, den = 2 * (weight * intersection).sum(-1), (weight * (pred + true)).sum(-1)
+        loss = 1 - overlap_ratio(num, den, smooth=smooth, eps=eps)
+        return reduce_classes(loss, reduction, owner="generalized_dice", dtype=input.dtype)
 
 
-SPEC = LossSpec(
-    name="generalized_dice",
-    aliases=("generalised_dice", "gdl"),
-    factory=GeneralizedDiceLoss,
-    summary="1 - Dice pooled over classes with weights 1/(class volume)^2 (Sudre 2017)",
-    family="segmentation",
-    source="Sudre et al., Generalised Dice overlap, DLMIA 2017",
-    contract=InputContract(
-        input="logits",
-        target="class_indices",
-        input_shape="(N, C, *)",
-        target_shape="(N, *) class indices; (N, C, *) {0, 1} with mode='binary'/'multilabel'",
-        output_shape="(N,) with per_image, else (), with reduction='none'; else ()",
-    ),
-    example=class_index_masks,
-    reference=generalized_dice_reference,
-    functional=generalized_dice_loss,
-    tags=frozenset({"batch_coupled", "ignore_index", "compile"}),
+generalized_dice_loss = GeneralizedDiceLoss.functional
+
+SPEC = LossSpec.of(
+    GeneralizedDiceLoss, family="segmentation", source="Sudre et al., Generalised Dice overlap, DLMIA 2017",
+    contract=REGION_LOGITS.with_shapes(output="(N,) with per_image, else (), with reduction='none'; else ()"),
+    example=class_index_masks, reference=generalized_dice_reference, aliases=("generalised_dice", "gdl"),
+    tags={"batch_coupled", "ignore_index", "compile"},
 )

@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from torch import Tensor
 
-from losskit import InputContract, Loss, LossSpec, Param, reduction_param
+from losskit import Loss, LossSpec, ignore_index_param, param, reduction_param
 from losskit.reduction import Reduction
 
 from ._examples import binary_masks
-from ._inputs import pixels
+from ._inputs import MASK_LOGITS, pixels
 from ._lovasz import lovasz_extension, units
 from ._overlap import reduce_classes
-from ._params import IGNORE_INDEX, PER_IMAGE, validated
+from ._params import PER_IMAGE
 from .reference import lovasz_hinge_reference
 
-MODE = Param(
-    "mode",
-    "binary",
-    "'binary': logits (N, 1, *) and {0, 1} targets (N, 1, *) or (N, *); 'multilabel': logits and {0, 1} "
-    "targets (N, C, *), one binary problem per channel",
-    type=str,
-    choices=("binary", "multilabel"),
-)
-PARAMS = (MODE, PER_IMAGE, IGNORE_INDEX, reduction_param())
 
-
-def lovasz_hinge_loss(
-    input: Tensor,
-    target: Tensor,
-    *,
-    mode: str = "binary",
-    per_image: bool = True,
-    ignore_index: int = -100,
-    reduction: Reduction = "mean",
-) -> Tensor:
-    """Functional form of :class:`LovaszHingeLoss`."""
-    validated("lovasz_hinge", PARAMS, dict(mode=mode, per_image=per_image, ignore_index=ignore_index,
-                                           reduction=reduction))
-    x, g, valid = pixels("lovasz_hinge", input, target, mode=mode, ignore_index=ignore_index)
-    errors = (1 - x * (2 * g - 1)).relu() * valid
-    losses = lovasz_extension(*units(errors, g, per_image=per_image))  # (U, C)
-    return reduce_classes(losses if per_image else losses[0], reduction, owner="lovasz_hinge", dtype=input.dtype)
-
-
-class LovaszHingeLoss(Loss):
-    r"""The Lovász extension of the foreground Jaccard loss, on hinge errors of the logits.
+class LovaszHingeLoss(Loss, name="lovasz_hinge"):
+    r"""The Lovász extension of the foreground Jaccard loss, on hinge errors of the logits (binary, multilabel).
 
     With :math:`x_i` the logit of pixel :math:`i` and :math:`y_i \in \{0, 1\}` its target, the errors are
     the hinge losses :math:`m_i = \max(0, 1 - x_i (2 y_i - 1))` and
@@ -70,41 +44,37 @@ class LovaszHingeLoss(Loss):
         shape, or ``(N, *)`` when binary.
 
     Examples:
-        >>> loss = LovaszHingeLoss()
-        >>> loss(torch.randn(2, 1, 8, 8), torch.randint(0, 2, (2, 8, 8)))
+        >>> logits = torch.tensor([[[2.0, -1.0, 0.5]]])  # one channel (1, 1, 3)
+        >>> LovaszHingeLoss()(logits, torch.tensor([[1, 0, 0]]))
+        tensor(0.7500)
 
     Reference: Berman, Rannen Triki, Blaschko. The Lovász-Softmax loss: A tractable surrogate for the
     optimization of the intersection-over-union measure in neural networks. CVPR 2018, section 3.1.
     """
 
-    loss_name = "lovasz_hinge"
-    params = PARAMS
+    mode: Literal["binary", "multilabel"] = param(
+        "binary",
+        "'binary': logits (N, 1, *) and {0, 1} targets (N, 1, *) or (N, *); 'multilabel': logits and {0, 1} "
+        "targets (N, C, *), one binary problem per channel",
+    )
+    per_image: bool = PER_IMAGE
+    ignore_index: int = ignore_index_param()
+    reduction: Reduction = reduction_param()
 
-    def __init__(
-        self, *, mode: str = "binary", per_image: bool = True, ignore_index: int = -100, reduction: Reduction = "mean"
-    ) -> None:
-        super().__init__(mode=mode, per_image=per_image, ignore_index=ignore_index, reduction=reduction)
+    @staticmethod
+    def compute(
+        input: Tensor, target: Tensor, *, mode: str, per_image: bool, ignore_index: int, reduction: Reduction
+    ) -> Tensor:
+        x, g, valid = pixels("lovasz_hinge", input, target, mode=mode, ignore_index=ignore_index)
+        errors = (1 - x * (2 * g - 1)).relu() * valid
+        losses = lovasz_extension(*units(errors, g, per_image=per_image))  # (U, C)
+        return reduce_classes(losses if per_image else losses[0], reduction, owner="lovasz_hinge", dtype=input.dtype)
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return lovasz_hinge_loss(input, target, **self.hparams)
 
+lovasz_hinge_loss = LovaszHingeLoss.functional
 
-SPEC = LossSpec(
-    name="lovasz_hinge",
-    aliases=(),
-    factory=LovaszHingeLoss,
-    summary="Lovász extension of the foreground Jaccard loss on hinge errors (binary, multilabel)",
-    family="segmentation",
-    source="Berman, Rannen Triki & Blaschko, The Lovász-Softmax loss, CVPR 2018",
-    contract=InputContract(
-        input="logits",
-        target="binary",
-        input_shape="(N, 1, *) or (N, C, *) with mode='multilabel'",
-        target_shape="the input's shape, or (N, *) when binary",
-        output_shape="(N, C) with per_image, else (C,), with reduction='none'; else ()",
-    ),
-    example=binary_masks,
-    reference=lovasz_hinge_reference,
-    functional=lovasz_hinge_loss,
-    tags=frozenset({"batch_coupled", "ignore_index", "compile"}),
+SPEC = LossSpec.of(
+    LovaszHingeLoss, family="segmentation",
+    source="Berman, Rannen Triki & Blaschko, The Lovász-Softmax loss, CVPR 2018", contract=MASK_LOGITS,
+    example=binary_masks, reference=lovasz_hinge_reference, tags={"batch_coupled", "ignore_index", "compile"},
 )

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from losskit import Example
+from losskit.testing.reference import f64, reduce_reference
 
 F64 = torch.float64
 
@@ -23,7 +24,7 @@ def _class_pixels(example: Example, *, mode: str, from_logits: bool, per_image: 
 
     Scores are probabilities, or the logits themselves when ``hinge``.
     """
-    x, y = example.input.detach().to("cpu", F64), example.target.detach().to("cpu")
+    x, y = f64(example.input), example.target.detach().to("cpu")
     n, c = x.shape[0], x.shape[1]
     if mode == "multiclass":
         score = x if hinge or not from_logits else torch.softmax(x, dim=1)
@@ -52,13 +53,6 @@ def _per_class(values: list[list[float]], per_image: bool, width: int) -> Tensor
     return table if per_image else table[0]
 
 
-def _reduce(losses: Tensor, reduction: str) -> Tensor:
-    if reduction == "none":
-        return losses
-    total = losses.sum()
-    return total if reduction == "sum" else total / max(losses.numel(), 1)
-
-
 def _score(num: float, den: float, smooth: float, eps: float) -> float:
     den = den + smooth
     return 1.0 if den == 0 else (num + smooth) / max(den, eps)
@@ -68,7 +62,7 @@ def _region(example: Example, params: dict, loss_of_class) -> Tensor:
     units = _class_pixels(example, mode=params["mode"], from_logits=params["from_logits"],
                           per_image=params["per_image"], ignore_index=params["ignore_index"])
     values = [[loss_of_class(p, g) for p, g in unit] for unit in units]
-    return _reduce(_per_class(values, params["per_image"], example.input.shape[1]), params["reduction"])
+    return reduce_reference(_per_class(values, params["per_image"], example.input.shape[1]), params["reduction"])
 
 
 def dice_reference(example: Example, *, squared: bool, smooth: float, eps: float, **params) -> Tensor:
@@ -125,7 +119,7 @@ def generalized_dice_reference(example: Example, *, mode: str, from_logits: bool
         den = sum(wi * float((p + g).sum()) for wi, (p, g) in zip(w, unit))
         values.append(1 - _score(num, den, smooth, eps))
     losses = torch.tensor(values, dtype=F64)
-    return _reduce(losses if per_image else losses[0], reduction)
+    return reduce_reference(losses if per_image else losses[0], reduction)
 
 
 def _jaccard_set_loss(mistakes: Tensor, truth: Tensor) -> float:
@@ -163,7 +157,7 @@ def lovasz_softmax_reference(example: Example, *, from_logits: bool, classes: st
         counted.append(mask)
     losses = _per_class(table, per_image, example.input.shape[1])
     if reduction != "mean":
-        return _reduce(losses, reduction)
+        return reduce_reference(losses, reduction)
     means = [sum(r) / max(sum(m), 1) for r, m in zip(table, counted)]
     return torch.tensor(sum(means) / max(len(means), 1), dtype=F64)
 
@@ -175,4 +169,4 @@ def lovasz_hinge_reference(example: Example, *, mode: str, per_image: bool, igno
                           hinge=True)
     values = [[lovasz_extension_reference((1 - x * (2 * g - 1)).clamp_min(0), g > 0) for x, g in unit]
               for unit in units]
-    return _reduce(_per_class(values, per_image, example.input.shape[1]), reduction)
+    return reduce_reference(_per_class(values, per_image, example.input.shape[1]), reduction)
