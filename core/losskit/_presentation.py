@@ -65,8 +65,9 @@ def unknown_loss(name: str, key: str, names: Iterable[str], plugins: Iterable[Pl
     """No loss ``name`` among ``names``: the close ones, and the blocked or failed plugins that may have it."""
     message = (
         f"no loss named {name!r}{did_you_mean(key, names) or '.'}\n"
-        "  `losskit list` shows every installed loss; loss families install separately, "
-        "e.g. `pip install losskit-classification`."
+        "  `losskit list` shows every installed loss; loss families install separately, from a losskit "
+        "checkout: e.g. `pip install ./plugins/losskit-classification`, or the wheel that `nox -s build` "
+        "leaves in dist/ (`pip install dist/losskit_classification-*.whl`)."
     )
     plugins = list(plugins)
     blocked = [i.label for i in plugins if i.status == "blocked"]
