@@ -64,8 +64,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def core(session: nox.Session) -> None:
-    """The core alone: registry, composition, conformance kit; no loss family installed."""
-    install(session)
+    """The core alone: registry, composition, conformance kit, monitor (with its Lightning callback)."""
+    install(session, "lightning>=2.0")
     pytest(session, "tests")
 
 

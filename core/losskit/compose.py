@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from ._naming import did_you_mean
-from .errors import ContextError, InvalidParamError, LossInputError
+from .errors import ContextError, InvalidParamError, LossInputError, excerpt
 from .loss import ContextKeys, Loss, LossOutput
 
 __all__ = ["Composite", "WeightedSum", "add", "check_weight", "scale"]
@@ -41,9 +41,13 @@ def check_weight(weight: Any, *, owner: str = "sum") -> float:
         weight = weight.item()
     if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
         raise TypeError(
-            f"{owner}: a loss weight must be a finite real number, got {weight!r} of type {type(weight).__name__}."
+            f"{owner}: a loss weight must be a finite real number, got {excerpt(weight)} "
+            f"of type {type(weight).__name__}."
         )
-    value = float(weight)
+    try:
+        value = float(weight)
+    except OverflowError:  # an int beyond float range
+        raise InvalidParamError(owner, "weight", f"must be a finite number, got {excerpt(weight)}") from None
     if not math.isfinite(value):
         raise InvalidParamError(owner, "weight", f"must be a finite number, got {value!r}")
     return value
@@ -52,12 +56,16 @@ def check_weight(weight: Any, *, owner: str = "sum") -> float:
 def unique_names(bases: Iterable[str]) -> tuple[str, ...]:
     """``('dice', 'focal', 'dice')`` -> ``('dice', 'focal', 'dice_1')``: stable, unique logger keys."""
     names: list[str] = []
+    taken: set[str] = set()
+    suffix: dict[str, int] = {}  # per base, the last suffix tried: each is tried once, so this is linear
     for base in bases:
-        name, i = base, 0
-        while name in names:
+        name, i = base, suffix.get(base, 0)
+        while name in taken:
             i += 1
             name = f"{base}_{i}"
+        suffix[base] = i
         names.append(name)
+        taken.add(name)
     return tuple(names)
 
 

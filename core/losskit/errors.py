@@ -12,7 +12,8 @@ the builtin exception a caller would naturally catch (``ValueError``,
     ├── ContextError          (TypeError)    unknown or missing context keyword
     ├── ConfigError           (ValueError)   malformed composition config
     ├── SpecError             (ValueError)   a plugin's spec is malformed
-    └── PluginLoadError       (ImportError)  a plugin failed to load
+    ├── PluginLoadError       (ImportError)  a plugin failed to load
+    └── CollectiveError       (RuntimeError) a torch.distributed collective of a loss did not complete
 
     LosskitWarning (UserWarning)
     ├── PluginLoadWarning        a plugin failed to load; the others are fine
@@ -21,8 +22,13 @@ the builtin exception a caller would naturally catch (``ValueError``,
 
 from __future__ import annotations
 
+import reprlib
+from itertools import islice
+from typing import Any
+
 __all__ = [
     "AmbiguousLossError",
+    "CollectiveError",
     "ConfigError",
     "ContextError",
     "InvalidParamError",
@@ -34,6 +40,7 @@ __all__ = [
     "PluginLoadWarning",
     "SpecError",
     "UnknownLossError",
+    "excerpt",
 ]
 
 
@@ -89,6 +96,10 @@ class PluginLoadError(LosskitError, ImportError):
     """A plugin could not be loaded (raised in strict mode, or when its loss is asked for)."""
 
 
+class CollectiveError(LosskitError, RuntimeError):
+    """A batch-coupled loss gathered across ``torch.distributed`` ranks and not every rank took part in time."""
+
+
 class LosskitWarning(UserWarning):
     """Base class of losskit's warnings."""
 
@@ -99,3 +110,50 @@ class PluginLoadWarning(LosskitWarning):
 
 class PluginConflictWarning(LosskitWarning):
     """Two plugins register the same loss name; the bare name is ambiguous."""
+
+
+class _Excerpt(reprlib.Repr):
+    """``repr`` bounded in depth, width and length, so that an error message about a value stays short.
+
+    Containers are shown to three levels and their first few items, in their own order (a
+    dict is not sorted); shared or self-referencing containers cost no more than their
+    excerpt; an integer too long for ``str`` (Python refuses over 4,300 digits) is described.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxdict, self.maxlist, self.maxtuple = 3, 4, 6, 6
+        self.maxset = self.maxfrozenset = self.maxdeque = self.maxarray = 6
+        self.maxstring, self.maxlong, self.maxother = 60, 40, 60
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 256:
+            return f"<{'negative ' if x < 0 else ''}integer of about {int(x.bit_length() * 0.30103) + 1} digits>"
+        return super().repr_int(x, level)
+
+    def repr_dict(self, x: dict, level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        items = [f"{self.repr1(k, level - 1)}: {self.repr1(x[k], level - 1)}" for k in islice(x, self.maxdict)]
+        return "{" + ", ".join(items) + (", ..." if len(x) > self.maxdict else "") + "}"
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        try:
+            return super().repr_instance(x, level)
+        except Exception:  # an object whose repr fails still gets a message
+            return f"<{type(x).__name__} object>"
+
+
+_EXCERPT = _Excerpt()
+
+
+def excerpt(value: Any, limit: int = 120) -> str:
+    """A short ``repr`` of ``value`` for error messages: bounded in time and length whatever the value
+    (a YAML alias bomb, a self-referencing dict, a 10,000-digit integer), at most ``limit`` characters."""
+    try:
+        text = _EXCERPT.repr(value)
+    except Exception:  # RecursionError and the like: the message must still be written
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

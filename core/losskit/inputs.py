@@ -1,5 +1,18 @@
 """Checks of the tensors passed to a loss, with messages that say how to fix them.
 
+Two rules hold for every loss, and the checks that return a tensor apply them (use what they return):
+
+* **Class indices** (:func:`check_class_indices`): every integer dtype is accepted (``int8`` to ``int64``,
+  ``uint8`` to ``uint64``) and returned as ``torch.long``, which torch's ``gather``, ``one_hot``, indexing
+  and loss kernels need. Floating, bool and complex targets are refused with the fix.
+* **Targets of values** (:func:`check_value_target`: regression values, ``{0, 1}`` labels, ``±1`` signs,
+  probabilities): a target of any floating or integer dtype, or bool (``False``/``True`` are 0 and 1), is
+  converted to the precision the loss computes in, ``losskit.precision.working(input).dtype`` (float32 for
+  a half or bfloat16 input, the input's dtype otherwise). So a float64 target with a float32 input, a
+  bfloat16 prediction under autocast with its float32 target, or a bool mask all give the loss of the
+  converted target, in the input's dtype. The values are checked after the conversion (a bool target of a
+  loss that wants ``±1`` is refused, naming ``2 * target - 1``).
+
 Checks that read tensor values (class-index ranges) synchronise with the device
 and break ``torch.compile`` graphs; they are skipped while compiling.
 """
@@ -12,6 +25,7 @@ import torch
 from torch import Tensor
 
 from .errors import LossInputError
+from .precision import working
 
 __all__ = [
     "check_class_indices",
@@ -20,6 +34,7 @@ __all__ = [
     "check_same_shape",
     "check_tensor",
     "check_value_set",
+    "check_value_target",
     "check_values_in",
 ]
 
@@ -62,16 +77,20 @@ def check_ndim(owner: str, what: str, x: Tensor, allowed: tuple[int, ...], shape
 
 def check_class_indices(
     owner: str, target: Tensor, num_classes: int, *, ignore_index: int | None = None
-) -> None:
-    """Integer class indices in ``[0, num_classes)``, or equal to ``ignore_index``."""
+) -> Tensor:
+    """Integer class indices in ``[0, num_classes)``, or equal to ``ignore_index``; returned as ``torch.long``.
+
+    Any integer dtype is accepted and converted (a no-op for ``torch.long``): use the returned tensor.
+    """
     check_tensor(owner, "target", target)
     if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
         raise LossInputError(
-            f"{owner}: target must hold integer class indices (torch.long), got {target.dtype}. "
+            f"{owner}: target must hold integer class indices (any integer dtype, e.g. torch.long), got {target.dtype}. "
             "Use target.long() for indices; pass probabilities to a loss that takes soft targets."
         )
+    target = target.long()
     if _compiling() or target.numel() == 0:
-        return
+        return target
     valid = (target >= 0) & (target < num_classes)
     if ignore_index is not None:
         valid |= target == ignore_index
@@ -82,6 +101,21 @@ def check_class_indices(
             f"{owner}: target class indices must be in [0, {num_classes}){extra}, got {bad}. "
             f"The input has {num_classes} classes along dim 1."
         )
+    return target
+
+
+def check_value_target(owner: str, input: Tensor, target: Any) -> Tensor:
+    """A floating ``input`` and a target of values of its shape, returned in the precision the loss computes in.
+
+    The rule for targets of values (see the module docstring): floating, integer and bool targets are
+    converted to ``working(input).dtype``; complex ones are refused. Use the returned tensor.
+    """
+    check_same_shape(owner, input, target, floating=True)
+    if target.is_complex():
+        raise LossInputError(
+            f"{owner}: target must hold real values, got {target.dtype}. Pass target.real or target.abs()."
+        )
+    return target.to(working(input).dtype)
 
 
 def check_values_in(owner: str, what: str, x: Tensor, low: float, high: float, hint: str = "") -> None:

@@ -29,7 +29,6 @@ keeps working.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -66,9 +65,17 @@ class LossOutput(NamedTuple):
     parts: dict[str, Tensor]
 
 
-@functools.cache
+_CONTEXT_KEYS: dict[Any, ContextKeys] = {}
+
+
 def _context_keys_of(forward: Any) -> ContextKeys:
-    return ContextKeys(*declare.context_names(forward))
+    # A plain dict, not functools.cache: torch.compile traces this call inside a composite's forward, and
+    # Dynamo warns about every lru_cache wrapper it traces ("Dynamo detected a call to a
+    # `functools.lru_cache`-wrapped function"); a dict lookup it traces silently.
+    keys = _CONTEXT_KEYS.get(forward)
+    if keys is None:
+        keys = _CONTEXT_KEYS[forward] = ContextKeys(*declare.context_names(forward))
+    return keys
 
 
 def _plain(value: Any) -> Any:

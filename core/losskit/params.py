@@ -16,13 +16,15 @@ from typing import Any
 import torch
 
 from ._naming import did_you_mean
-from .errors import InvalidParamError, SpecError
+from .errors import InvalidParamError, SpecError, excerpt
 
 __all__ = ["Param", "ignore_index_param", "param", "reduction_param", "validate_params", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
 _TYPES = (float, int, bool, str, tuple)
+#: An ``int`` parameter must fit in int64, as every torch integer does (a larger one is refused, not wrapped).
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -77,19 +79,19 @@ class Param:
             if problem is None and self.finite and isinstance(item, float) and math.isinf(item):
                 problem = "finite"
             if problem:
-                got = f"{item!r} in {list(value)!r}" if isinstance(value, tuple) else f"{raw!r}"
+                got = f"{excerpt(item)} in {excerpt(list(value))}" if isinstance(value, tuple) else excerpt(raw)
                 raise InvalidParamError(owner, self.name, f"must be {problem}, got {got}")
         if self.choices is not None and value not in self.choices:
             raise InvalidParamError(
                 owner,
                 self.name,
-                f"must be one of {', '.join(map(repr, self.choices))}, got {value!r}"
+                f"must be one of {', '.join(map(repr, self.choices))}, got {excerpt(value)}"
                 + did_you_mean(str(value), map(str, self.choices)),
             )
         if self.check is not None:
             problem = self.check(value)
             if problem:
-                raise InvalidParamError(owner, self.name, f"{problem}, got {value!r}")
+                raise InvalidParamError(owner, self.name, f"{problem}, got {excerpt(value)}")
         return value
 
     def expected(self) -> str:
@@ -105,49 +107,66 @@ class Param:
             parts.append("or None")
         return " ".join(parts)
 
-    def _bounds_text(self) -> str:
+    def _bounds_text(self, finite: bool = True) -> str:
         text = []
         for symbol, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
             if bound is not None:
                 text.append(f"{symbol} {bound:g}")
-        if self.finite:
+        if self.finite and finite:
             text.append("finite")
         return " and ".join(text)
 
     def _convert(self, value: Any, owner: str) -> Any:
-        wrong = InvalidParamError(
-            owner, self.name, f"must be {self.expected()}, got {value!r} of type {type(value).__name__}"
-        )
+        def wrong() -> InvalidParamError:  # built only when raised: the value's excerpt costs time
+            return InvalidParamError(
+                owner, self.name, f"must be {self.expected()}, got {excerpt(value)} of type {type(value).__name__}"
+            )
+
         if isinstance(value, torch.Tensor):
             value = value.tolist()
         if self.type is bool:
             if not isinstance(value, bool):
-                raise wrong
+                raise wrong()
             return value
         if self.type is str:
             if not isinstance(value, str):
-                raise wrong
+                raise wrong()
             return value
         if self.type is int:
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                raise wrong
+                raise wrong()
+            if not _INT64[0] <= int(value) <= _INT64[1]:
+                raise InvalidParamError(
+                    owner,
+                    self.name,
+                    f"must be {self.expected()} and fit in int64 (-2**63 to 2**63 - 1), got {excerpt(value)}",
+                )
             return int(value)
         if self.type is float or (self.scalar and isinstance(value, numbers.Real) and not isinstance(value, bool)):
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise wrong
-            value = float(value)
+                raise wrong()
+            value = self._float(value, owner)
             if math.isnan(value):
                 raise InvalidParamError(owner, self.name, f"must be {self.expected()}, got nan")
             return value
         # tuple of floats
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise wrong
+            raise wrong()
         if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value):
-            raise wrong
-        floats = tuple(float(v) for v in value)
+            raise wrong()
+        floats = tuple(self._float(v, owner) for v in value)
         if any(math.isnan(v) for v in floats):
             raise InvalidParamError(owner, self.name, f"must be {self.expected()} without nan, got {list(floats)!r}")
         return floats
+
+    def _float(self, value: Any, owner: str) -> float:
+        """``float(value)``; an integer beyond float range (``10**400``) is an :class:`InvalidParamError`."""
+        try:
+            return float(value)
+        except OverflowError:
+            raise InvalidParamError(
+                owner, self.name, f"must be {self.expected()}, got {excerpt(value)}, too large for a float"
+            ) from None
 
     def _range_problem(self, v: Any) -> str | None:
         if not isinstance(v, (int, float)) or isinstance(v, bool):
@@ -161,7 +180,7 @@ class Param:
                 (self.lt, self.lt is not None and not v < self.lt),
             )
         ):
-            return self._bounds_text()
+            return self._bounds_text(finite=False)  # a value out of range is told the range; inf, "finite"
         return None
 
 

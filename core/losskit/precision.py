@@ -1,11 +1,19 @@
-"""The precision a loss computes in: half and bfloat16 inputs are computed in float32, like torch's kernels."""
+"""The precision a loss computes in, and the dtype it returns: those of torch's own losses.
+
+* :func:`working`: half and bfloat16 inputs are computed in float32, like torch's kernels.
+* :func:`output`: the result has the input's dtype, except under :func:`torch.autocast`, where a half or
+  bfloat16 input gives a float32 loss: torch's losses run in float32 there (its autocast float32 list) and
+  do not round the result back, so neither does losskit.
+* :func:`no_autocast`: around the maths that autocast would otherwise run in low precision (a matmul of
+  float32 embeddings becomes a bfloat16 one under autocast), so that the whole loss stays in float32.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
-__all__ = ["working"]
+__all__ = ["no_autocast", "output", "working"]
 
 _LOW = (torch.float16, torch.bfloat16)
 
@@ -13,3 +21,23 @@ _LOW = (torch.float16, torch.bfloat16)
 def working(x: Tensor) -> Tensor:
     """``x`` in the precision the maths runs in: float32 for half and bfloat16, itself otherwise."""
     return x.float() if x.dtype in _LOW else x
+
+
+def output(value: Tensor, input: Tensor) -> Tensor:
+    """``value`` (computed in the working precision) in the dtype the loss returns for ``input``.
+
+    ``input``'s dtype; under autocast on ``input``'s device, float32 for a half or bfloat16 input, as
+    ``torch.nn.functional.cross_entropy`` and the other losses on autocast's float32 list return.
+    """
+    if input.dtype in _LOW and torch.is_autocast_enabled(input.device.type):
+        return value.to(torch.float32)
+    return value.to(input.dtype)
+
+
+def no_autocast(x: Tensor) -> torch.autocast:
+    """A context in which autocast is off on ``x``'s device: operations run in their inputs' precision.
+
+    For the maths of a loss that calls an operation on autocast's lower-precision list (``matmul``,
+    ``linear``, ``mm``...) on float32 tensors; outside autocast it changes nothing.
+    """
+    return torch.autocast(x.device.type, enabled=False)

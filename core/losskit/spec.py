@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -200,6 +201,7 @@ class LossSpec:
 def _first_sentence(doc: str | None, owner: str) -> str:
     """The docstring's opening sentence, on one line, without its final period."""
     text = " ".join((doc or "").strip().split("\n\n")[0].split())
+    text = re.sub(r":math:`([^`]*)`", r"\1", text).replace("``", "`")  # plain text: no reST roles
     if not text:
         raise SpecError(f"LossSpec.of({owner}): give the class a docstring (its first sentence is the summary).")
     return text.split(". ")[0].rstrip(".")

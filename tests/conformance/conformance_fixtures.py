@@ -15,6 +15,8 @@ from torch.nn import functional as F
 from losskit import Example, Identity, InputContract, Loss, LossSpec, Param, Registry, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
+from losskit.inputs import check_class_indices, check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, mean_over, reduce
 from losskit.testing.reference import f64, reduce_reference
 
@@ -31,7 +33,9 @@ def paired(generator: torch.Generator, *, dtype: torch.dtype, device: str, batch
 def power_loss(
     input: Tensor, target: Tensor, *, scale: float = 1.0, power: int = 2, weight: Tensor | None = None, reduction: str = "mean"
 ) -> Tensor:
-    return reduce(scale * (input - target).abs().pow(power), reduction, weight=weight, owner="power")
+    target = check_value_target("power", input, target)  # any real dtype, in the working precision
+    elementwise = scale * (working(input) - target).abs().pow(power)
+    return reduce(output(elementwise, input), reduction, weight=weight, owner="power")
 
 
 class PowerLoss(Loss):
@@ -110,10 +114,11 @@ class MaskedCrossEntropy(Loss):
         super().__init__(ignore_index=ignore_index, reduction=reduction)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        target = check_class_indices("masked_ce", target, input.shape[1], ignore_index=self.ignore_index)
         keep = target != self.ignore_index
         safe = torch.where(keep, target, torch.zeros_like(target))
-        nll = -torch.log_softmax(input, dim=1).gather(1, safe.unsqueeze(1)).squeeze(1)
-        nll = torch.where(keep, nll, torch.zeros_like(nll))
+        nll = -torch.log_softmax(working(input), dim=1).gather(1, safe.unsqueeze(1)).squeeze(1)
+        nll = output(torch.where(keep, nll, torch.zeros_like(nll)), input)
         if self.reduction == "none":
             return nll
         return nll.sum() if self.reduction == "sum" else mean_over(nll.sum(), keep.sum())
@@ -150,8 +155,9 @@ def weighted_ce_loss(
     input: Tensor, target: Tensor, *, class_weights: tuple[float, ...] | None = None, ignore_index: int = -100,
     reduction: str = "mean",
 ) -> Tensor:
+    target = check_class_indices("weighted_ce", target, input.shape[1], ignore_index=ignore_index)
     weights = None if class_weights is None else input.new_tensor(class_weights)
-    nll = F.cross_entropy(input, target, weight=weights, ignore_index=ignore_index, reduction="none")
+    nll = output(F.cross_entropy(input, target, weight=weights, ignore_index=ignore_index, reduction="none"), input)
     if reduction == "none":
         return nll
     if reduction == "sum":
@@ -284,7 +290,8 @@ class ScaledAbsLoss(Loss, name="scaled_abs"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, scale: float, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        return reduce(scale * (input - target).abs(), reduction, weight=weight, owner="scaled_abs")
+        target = check_value_target("scaled_abs", input, target)
+        return reduce(output(scale * (working(input) - target).abs(), input), reduction, weight=weight, owner="scaled_abs")
 
 
 def scaled_abs_reference(example: Example, *, scale: float, reduction: str) -> Tensor:

@@ -165,7 +165,8 @@ def test_cli_check_shows_what_does_not_apply_as_a_dash_and_why_on_demand(capsys,
     assert losskit.cli.main(["check", "--why", "power"]) == 0
     lines = capsys.readouterr().out.splitlines()
     cuda = 0 if torch.cuda.is_available() else 1
-    assert lines[0] == f"power: {len(CHECKS) - 1 - cuda} of {len(CHECKS)} checks apply"
+    # power has no ignore_index and no class-index target: check_ignore_index and check_integer_targets do not apply
+    assert lines[0] == f"power: {len(CHECKS) - 2 - cuda} of {len(CHECKS)} checks apply"
     assert len(lines) == 1 + len(CHECKS)
     (ignore,) = [line for line in lines if "check_ignore_index" in line]
     assert ignore.split()[0] == "-" and ignore.endswith("needs tag 'ignore_index': no 'ignore_index' tag")

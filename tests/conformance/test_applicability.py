@@ -12,7 +12,16 @@ from losskit import Example, reduction_param
 from losskit.testing import CHECKS, CheckSkipped, check_loss, parametrize_with_checks
 from losskit.testing import checks as C
 from losskit.testing._subject import subject_of
-from losskit.testing.checks import APPLICABILITY, backends, construction, numerics, persistence, semantics, why_not
+from losskit.testing.checks import (
+    APPLICABILITY,
+    backends,
+    construction,
+    numerics,
+    persistence,
+    robustness,
+    semantics,
+    why_not,
+)
 from tests.conformance.conformance_fixtures import MASKED_CE, POWER, SQUARED_NORM, broken, paired
 
 
@@ -21,7 +30,7 @@ def test_the_table_holds_every_check_once_in_the_running_order():
     assert len({c.__name__ for c in CHECKS}) == len(CHECKS)
 
 
-@pytest.mark.parametrize("module", [backends, construction, numerics, persistence, semantics])
+@pytest.mark.parametrize("module", [backends, construction, numerics, persistence, robustness, semantics])
 def test_no_check_body_decides_whether_it_applies(module):
     assert "raise CheckSkipped" not in inspect.getsource(module)
 
@@ -93,3 +102,24 @@ def test_a_loss_without_its_own_class_gets_no_name_check():
 
     spec = dataclasses.replace(POWER, factory=factory, params=tuple(POWER.params))
     assert why_not(subject_of(spec), C.check_name) == "the factory is a function, not a Loss class"
+
+
+def test_the_checks_of_hostile_inputs_apply_by_the_target_and_the_model_in_the_context():
+    from tests.conformance.conformance_fixtures import WEIGHTED_CE
+
+    assert why_not(subject_of(POWER), C.check_integer_targets) == (
+        "the contract's target is 'same_shape', not class indices or labels"
+    )
+    assert why_not(subject_of(WEIGHTED_CE), C.check_integer_targets) is None
+    assert why_not(subject_of(MASKED_CE), C.check_target_dtypes) == (
+        "the contract's target is 'class_indices', not values, {0, 1}, ±1 or probabilities"
+    )
+    assert why_not(subject_of(SQUARED_NORM), C.check_autocast) is None  # a penalty only reads its model
+
+    def runs_a_model(generator, *, dtype, device, batch_size):
+        example = paired(generator, dtype=dtype, device=device, batch_size=batch_size)
+        return Example(example.input, example.target, {"model": torch.nn.Linear(3, 3)})
+
+    assert why_not(subject_of(broken("adversarial", example=runs_a_model)), C.check_autocast) == (
+        "the loss runs the model= of its context, whose outputs autocast rightly computes in bfloat16"
+    )

@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from losskit import Identity, Param
+from losskit.errors import LossInputError
 from losskit.reduction import reduce
 from losskit.testing import ConformanceError, check_loss
 from losskit.testing import checks as C
@@ -105,6 +106,34 @@ def _mutates_when_scaled(self, input, target, *, weight=None):
     if self.scale != 1.0:
         target.mul_(1.0)  # only off the defaults
     return power_loss(input, target, scale=self.scale, power=self.power, weight=weight, reduction=self.reduction)
+
+
+def _promotes_the_target(self, input, target, *, weight=None):
+    d = input - target  # a float64 target makes the loss float64 (torch's type promotion)
+    return reduce(self.scale * d.abs().pow(self.power), self.reduction, weight=weight, owner="promotes")
+
+
+def _refuses_bool_target(self, input, target, *, weight=None):
+    if target.dtype == torch.bool:  # the rule converts a bool target to 0/1, as it does an integer one
+        raise LossInputError("refuses_bool: target must not be bool. Convert it with target.float().")
+    return power_loss(input, target, scale=self.scale, power=self.power, weight=weight, reduction=self.reduction)
+
+
+def _nan_as_perfect(self, input, target, *, weight=None):
+    d = (input - target).abs()
+    # the region losses' `where(den > 0, ratio, 1)`: a comparison with NaN is false, so NaN scores 0
+    return reduce(torch.where(d >= 0, self.scale * d.pow(self.power), 0), self.reduction, weight=weight, owner="nan0")
+
+
+def _rounds_to_input_dtype(self, input, target, *, weight=None):
+    d = input.float() - target.float()  # computed in float32, then rounded to bfloat16 (under autocast too)
+    return reduce((self.scale * d.abs().pow(self.power)).to(input.dtype), self.reduction, weight=weight, owner="rounds")
+
+
+def _autocast_matmul(self, input, target, *, weight=None):
+    d = input - target
+    square = (d.unsqueeze(-1) @ d.unsqueeze(-2)).diagonal(dim1=-2, dim2=-1).to(d.dtype)  # bfloat16 under autocast
+    return reduce(self.scale * square, self.reduction, weight=weight, owner="matmul")
 
 
 def _float32_eps(self, input, target, *, weight=None):
@@ -264,6 +293,17 @@ BROKEN = [
      "names 'power', which the registry builds as the spec of 'power'"),
     (broken("overrides_param", factory=OverridesParam), C.check_defaults, "records scale=1.0, not the value given"),
     (broken("wrong_example", factory=WrongExample), C.check_docstring, "Expected:\n    tensor(18.)\nGot:\n    tensor(9.)"),
+    # the checks of hostile inputs (other target dtypes, NaN, autocast):
+    (broken("promotes", _promotes_the_target), C.check_target_dtypes,
+     "the target as float64 with a torch.float32 input: expected a torch.float32 loss (the input's dtype), got torch.float64"),
+    (broken("refuses_bool", _refuses_bool_target), C.check_target_dtypes,
+     "the target as bool with a torch.float32 input: expected the loss of target.to(torch.float32)"),
+    (broken("nan_as_perfect", _nan_as_perfect), C.check_nan_propagation,
+     "NaN in sample 0 of the input, reduction='mean': expected a non-finite loss"),
+    (broken("rounds", _rounds_to_input_dtype), C.check_autocast,
+     "bfloat16 inputs under autocast: expected a float32 loss (torch's losses return float32 there), got torch.bfloat16"),
+    (broken("autocast_matmul", _autocast_matmul), C.check_autocast,
+     "float32 inputs under autocast against the same values in float32 without it"),
 ]
 
 
@@ -299,6 +339,22 @@ class DropsClassWeights(WeightedCrossEntropy, name="drops_class_weights"):
         return weighted_ce_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
+class RawTarget(WeightedCrossEntropy, name="raw_target"):
+    __doc__ = WeightedCrossEntropy.__doc__
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # torch's kernel takes int64 (or uint8) only
+        return reduce(F.cross_entropy(input, target, reduction="none"), self.reduction, owner="raw_target")
+
+
+class LongOnly(WeightedCrossEntropy, name="long_only"):
+    __doc__ = WeightedCrossEntropy.__doc__
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        if target.dtype != torch.long:  # a clear error, but the rule accepts every integer dtype
+            raise LossInputError(f"long_only: target must be torch.long, got {target.dtype}.")
+        return super().forward(input, target)
+
+
 def _weighted_mean(name, denominator):
     class WrongMean(WeightedCrossEntropy, name=name):
         __doc__ = WeightedCrossEntropy.__doc__
@@ -318,11 +374,14 @@ def _weighted_mean(name, denominator):
 # (broken variant of the weighted_ce fixture, the check meant to catch it, a fragment of the expected message)
 BROKEN_CE = [
     ("ignores_nothing", IgnoresNothing, C.check_ignore_index, "value after changing the ignored samples' input"),
-    ("hardcoded_ignore", HardcodedIgnore, C.check_ignore_index, "out of bounds"),  # the suite ignores 255, not -100
+    # the suite ignores 255, not -100: the default ignore_index=-100 refuses it
+    ("hardcoded_ignore", HardcodedIgnore, C.check_ignore_index, "or ignore_index=-100, got 255"),
     ("drops_class_weights", DropsClassWeights, C.check_reference, "against the float64 reference"),
     # mean_over-style clamping: wrong as soon as the kept weights sum to less than 1
     ("clamped_weight_mean", _weighted_mean("clamped_weight_mean", lambda kept, w: w.sum().clamp_min(1)), C.check_reduction, "weights count"),
     ("count_mean", _weighted_mean("count_mean", lambda kept, w: kept.sum()), C.check_reduction, "weights count"),
+    ("raw_target", RawTarget, C.check_integer_targets, "a torch.int8 target: raised RuntimeError"),
+    ("long_only", LongOnly, C.check_integer_targets, "a torch.int8 target: raised LossInputError"),
 ]
 
 

@@ -9,17 +9,23 @@ from losskit.testing import check_loss
 from tests.conformance.conformance_fixtures import CORRECT, MASKED_CE, SQUARED_NORM, registry_with
 
 APPLIES_NOT = {  # the checks that do not apply to each fixture (check_cuda: on a machine without a GPU)
-    "power": {"check_discovery", "check_ignore_index", "check_cuda"},
+    "power": {"check_discovery", "check_ignore_index", "check_integer_targets", "check_cuda"},
     "masked_ce": {
-        "check_discovery", "check_identities", "check_weight", "check_functional", "check_optimum", "check_compile",
-        "check_cuda",
+        "check_discovery", "check_identities", "check_weight", "check_functional", "check_target_dtypes",
+        "check_optimum", "check_compile", "check_cuda",
     },
-    "weighted_ce": {"check_discovery", "check_identities", "check_weight", "check_optimum", "check_cuda"},
+    "weighted_ce": {
+        "check_discovery", "check_identities", "check_weight", "check_target_dtypes", "check_optimum", "check_cuda",
+    },
     "squared_norm": {
         "check_discovery", "check_identities", "check_ignore_index", "check_weight", "check_batch_independence",
-        "check_reference", "check_functional", "check_optimum", "check_cuda",
+        "check_reference", "check_functional", "check_integer_targets", "check_target_dtypes", "check_optimum",
+        "check_cuda",
     },
-    "scaled_abs": {"check_discovery", "check_identities", "check_ignore_index", "check_compile", "check_cuda"},
+    "scaled_abs": {
+        "check_discovery", "check_identities", "check_ignore_index", "check_integer_targets", "check_compile",
+        "check_cuda",
+    },
 }
 
 

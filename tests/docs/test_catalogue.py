@@ -7,7 +7,15 @@ from pathlib import Path
 from losskit import Registry
 
 CATALOGUE = (Path(__file__).resolve().parents[2] / "docs" / "catalogue.md").read_text()
-OURS = {"losskit", "losskit-classification", "losskit-metric", "losskit-regression", "losskit-segmentation"}
+OURS = {
+    "losskit",
+    "losskit-adversarial",
+    "losskit-classification",
+    "losskit-metric",
+    "losskit-regression",
+    "losskit-rl",
+    "losskit-segmentation",
+}
 
 
 def test_every_installed_loss_of_ours_is_in_the_catalogue():

@@ -101,3 +101,89 @@ def test_single_process_helpers_are_the_identity():
     x = torch.randn(3, requires_grad=True)
     assert not is_distributed() and world_size() == 1
     assert all_reduce_sum(x) is x and all_gather_cat(x) is x
+
+
+# -- gather=False, and a collective that not every rank joins -------------------------------------------------
+
+LONELY_TIMEOUT = "1"  # seconds a collective waits in these tests (LOSSKIT_COLLECTIVE_TIMEOUT)
+
+
+def lonely_worker(rank, flag):
+    """Rank 0 alone calls the penalties; rank 1 takes part in one forward only, then waits for rank 0 to finish."""
+    import os
+    import time
+
+    from losskit.errors import CollectiveError
+    from losskit.terms.fairness import DemographicParity, EqualizedOdds  # no plugin discovery in the children
+
+    os.environ["LOSSKIT_COLLECTIVE_TIMEOUT"] = LONELY_TIMEOUT
+    features, labels, groups, weight = global_batch()
+    lo, hi = (0, 7) if rank == 0 else (7, 12)
+    logits = (features[lo:hi] @ weight).requires_grad_(True)
+    shared = DemographicParity()(logits, labels[lo:hi], groups=groups[lo:hi])  # both ranks: completes
+    if rank == 1:
+        while not os.path.exists(flag):
+            time.sleep(0.05)
+        return None
+    out = {"local": DemographicParity(gather=False)(logits.detach(), labels[lo:hi], groups=groups[lo:hi])}
+    for step, call in (
+        ("backward", lambda: shared.backward()),  # rank 1 never runs the backward of the shared value
+        ("forward", lambda: EqualizedOdds()(logits.detach(), labels[lo:hi], groups=groups[lo:hi])),
+    ):
+        start = time.monotonic()
+        try:
+            call()
+        except CollectiveError as exc:
+            out[step] = (str(exc), time.monotonic() - start)
+        else:
+            out[step] = ("completed", time.monotonic() - start)
+    open(flag, "w").close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def lonely(tmp_path_factory):
+    return run_in_processes(lonely_worker, 2, args=(str(tmp_path_factory.mktemp("flag") / "done"),), timeout=60)[0]
+
+
+def test_gather_false_gives_this_rank_s_batch_without_communicating(lonely):
+    features, labels, groups, weight = global_batch()
+    expected = get_loss("demographic_parity")(features[:7] @ weight, labels[:7], groups=groups[:7])
+    torch.testing.assert_close(lonely["local"], expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("step", "loss"), [("forward", "equalized_odds"), ("backward", "demographic_parity")])
+def test_a_collective_that_one_rank_calls_alone_fails_naming_the_loss_and_the_fix(lonely, step, loss):
+    message, waited = lonely[step]
+    assert message.startswith(f"{loss}: the "), message
+    assert "did not complete within 1 s on rank 0" in message and "gather=False" in message
+    assert "LOSSKIT_COLLECTIVE_TIMEOUT" in message
+    assert waited < 20  # bounded by the losskit timeout, not the process group's
+
+
+def test_gather_is_one_documented_parameter_of_every_fairness_penalty():
+    from losskit.distributed import GATHER
+
+    for name in ("demographic_parity", "equal_opportunity", "equalized_odds"):
+        loss = get_loss(name)
+        assert next(p for p in type(loss).params if p.name == "gather") == GATHER
+        assert loss.hparams["gather"] is True and loss.to_config()["gather"] is True
+        assert "gather" in (type(loss).__doc__ or "")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("", 300.0), ("2.5", 2.5), ("0", None), (" 7 ", 7.0)])
+def test_the_collective_timeout_from_the_environment(monkeypatch, text, seconds):
+    from losskit.distributed import collective_timeout
+
+    monkeypatch.setenv("LOSSKIT_COLLECTIVE_TIMEOUT", text)
+    assert collective_timeout() == seconds
+
+
+@pytest.mark.parametrize("text", ["-1", "soon", "inf", "nan"])
+def test_a_bad_collective_timeout_is_a_config_error(monkeypatch, text):
+    from losskit import ConfigError
+    from losskit.distributed import collective_timeout
+
+    monkeypatch.setenv("LOSSKIT_COLLECTIVE_TIMEOUT", text)
+    with pytest.raises(ConfigError, match="^LOSSKIT_COLLECTIVE_TIMEOUT: must be a number of seconds"):
+        collective_timeout()

@@ -34,9 +34,11 @@ The penalties:
   soft true- and false-positive rates.
 
 A penalty is one scalar for the batch: ``reduction`` accepts only ``'mean'``.
-Under ``torch.distributed`` the per-group sums and counts are all-reduced
-(with gradient) before dividing, so every rank gets the value over the global
-batch; see :mod:`losskit.distributed` for the gradient convention.
+Under ``torch.distributed`` (with ``gather=True``, the default) the per-group sums
+and counts are all-reduced (with gradient) before dividing, so every rank gets the
+value over the global batch, and every rank must call the penalty; ``gather=False``
+gives the value over this rank's batch alone. See :mod:`losskit.distributed` for
+the gradient convention.
 """
 
 from __future__ import annotations
@@ -49,9 +51,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
-from losskit.distributed import all_reduce_sum, max_over_ranks
+from losskit.distributed import GATHER, all_reduce_sum, max_over_ranks
 from losskit.errors import LossInputError
 from losskit.inputs import check_floating, check_ndim, check_same_shape, check_tensor, check_value_set, check_values_in
+from losskit.precision import no_autocast, output
 
 from ._examples import scores_labels_groups
 from .reference import demographic_parity_reference, equal_opportunity_reference, equalized_odds_reference
@@ -90,12 +93,13 @@ def _prepare(
     return wide, groups.long()
 
 
-def _group_sums(p: Tensor, members: Tensor, groups: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-group sum of ``p`` over ``members`` and member counts, summed over every rank."""
+def _group_sums(p: Tensor, members: Tensor, groups: Tensor, gather: bool, owner: str) -> tuple[Tensor, Tensor]:
+    """Per-group sum of ``p`` over ``members`` and member counts, summed over every rank when ``gather``."""
     local = int(groups.max()) + 1 if groups.numel() else 0
-    num_groups = max(max_over_ranks(local, groups.device), 1)
+    num_groups = max(max_over_ranks(local, groups.device, gather=gather, owner=owner), 1)
     one_hot = F.one_hot(groups, num_groups).to(p.dtype)
-    stats = all_reduce_sum(torch.stack([(p * members) @ one_hot, members @ one_hot]))
+    with no_autocast(p):  # the rates in float32 (at least): autocast would sum them in bfloat16
+        stats = all_reduce_sum(torch.stack([(p * members) @ one_hot, members @ one_hot]), gather=gather, owner=owner)
     return stats[0], stats[1]
 
 
@@ -119,11 +123,12 @@ def _gap_sum(owner: str, members: Members, *, binary: bool) -> staticmethod:
     """The ``compute`` of a fairness penalty: the sum of the rate gaps over each set of ``members(p, target)``."""
 
     def compute(
-        input: Tensor, target: Tensor, *, from_logits: bool, gap: str, form: str, reduction: str, groups: Tensor
+        input: Tensor, target: Tensor, *, from_logits: bool, gap: str, form: str, gather: bool, reduction: str,
+        groups: Tensor,
     ) -> Tensor:
         p, ids = _prepare(owner, input, target, groups, from_logits=from_logits, binary=binary)
-        gaps = [_rate_gap(*_group_sums(p, m, ids), gap, form) for m in members(p, target)]
-        return sum(gaps[1:], gaps[0]).to(input.dtype)
+        gaps = [_rate_gap(*_group_sums(p, m, ids, gather, owner), gap, form) for m in members(p, target)]
+        return output(sum(gaps[1:], gaps[0]), input)
 
     return staticmethod(compute)
 
@@ -151,6 +156,7 @@ class _FairnessPenalty(Loss):
         "overall rate",
     )
     form: Literal["absolute", "squared"] = param("absolute", "each rate difference taken as |a - b| or (a - b)^2")
+    gather: bool = GATHER
     reduction: Literal["mean"] = reduction_param("mean", ("mean",))
 
 
@@ -169,6 +175,8 @@ class DemographicParity(_FairnessPenalty, name="demographic_parity"):
         from_logits: ``input`` holds logits (default) or probabilities in ``[0, 1]``.
         gap: ``'max_pairwise'`` (default) | ``'to_overall'``.
         form: ``'absolute'`` (default) | ``'squared'``.
+        gather: under ``torch.distributed``, over every rank's batch (default; every rank must call it)
+            or, with ``False``, over this rank's batch alone.
         reduction: ``'mean'`` only: the penalty is one scalar for the batch.
 
     Shape:
@@ -203,6 +211,8 @@ class EqualOpportunity(_FairnessPenalty, name="equal_opportunity"):
         from_logits: ``input`` holds logits (default) or probabilities in ``[0, 1]``.
         gap: ``'max_pairwise'`` (default) | ``'to_overall'``.
         form: ``'absolute'`` (default) | ``'squared'``.
+        gather: under ``torch.distributed``, over every rank's batch (default; every rank must call it)
+            or, with ``False``, over this rank's batch alone.
         reduction: ``'mean'`` only: the penalty is one scalar for the batch.
 
     Shape:
@@ -238,6 +248,8 @@ class EqualizedOdds(_FairnessPenalty, name="equalized_odds"):
         from_logits: ``input`` holds logits (default) or probabilities in ``[0, 1]``.
         gap: ``'max_pairwise'`` (default) | ``'to_overall'``.
         form: ``'absolute'`` (default) | ``'squared'``.
+        gather: under ``torch.distributed``, over every rank's batch (default; every rank must call it)
+            or, with ``False``, over this rank's batch alone.
         reduction: ``'mean'`` only: the penalty is one scalar for the batch.
 
     Shape:

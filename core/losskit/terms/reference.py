@@ -99,19 +99,19 @@ def _columns(example: Example, from_logits: bool) -> tuple[list[float], list[flo
             [int(g) for g in example.context["groups"].tolist()])
 
 
-def demographic_parity_reference(example: Example, *, from_logits: bool, gap: str, form: str,
+def demographic_parity_reference(example: Example, *, from_logits: bool, gap: str, form: str, gather: bool = True,
                                  reduction: str) -> Tensor:
     p, _, groups = _columns(example, from_logits)
     return torch.tensor(_gap(p, groups, [True] * len(p), gap, form), dtype=torch.float64)
 
 
-def equal_opportunity_reference(example: Example, *, from_logits: bool, gap: str, form: str,
+def equal_opportunity_reference(example: Example, *, from_logits: bool, gap: str, form: str, gather: bool = True,
                                 reduction: str) -> Tensor:
     p, y, groups = _columns(example, from_logits)
     return torch.tensor(_gap(p, groups, [v == 1 for v in y], gap, form), dtype=torch.float64)
 
 
-def equalized_odds_reference(example: Example, *, from_logits: bool, gap: str, form: str,
+def equalized_odds_reference(example: Example, *, from_logits: bool, gap: str, form: str, gather: bool = True,
                              reduction: str) -> Tensor:
     p, y, groups = _columns(example, from_logits)
     tpr = _gap(p, groups, [v == 1 for v in y], gap, form)

@@ -84,7 +84,7 @@ def test_the_functional_form_needs_the_teacher_logits():
 def test_class_index_inputs(spec):
     loss, example = _build(spec), _example(spec)
     x, y, ctx = example.input, example.target, example.context
-    with pytest.raises(LossInputError, match=r"integer class indices \(torch.long\), got torch.float32"):
+    with pytest.raises(LossInputError, match=r"integer class indices \(any integer dtype, e.g. torch.long\), got torch.float32"):
         loss(x, y.float(), **ctx)
     with pytest.raises(LossInputError, match=r"must be in \[0, 5\), got 5"):
         loss(x, torch.tensor([0, 1, 5, 2]), **ctx)
@@ -124,8 +124,11 @@ def test_class_priors_must_match_the_number_of_classes():
 def test_asymmetric_inputs():
     loss = get_loss("asymmetric")
     x = torch.zeros(3, 4)
-    with pytest.raises(LossInputError, match="target must be a floating-point tensor"):
-        loss(x, torch.zeros(3, 4, dtype=torch.long))
+    # any real dtype is converted to the working precision (losskit.inputs.check_value_target); complex is refused
+    assert loss(x, torch.ones(3, 4, dtype=torch.long)) == loss(x, torch.ones(3, 4))
+    assert loss(x, torch.ones(3, 4, dtype=torch.bool)) == loss(x, torch.ones(3, 4))
+    with pytest.raises(LossInputError, match="target must hold real values, got torch.complex64"):
+        loss(x, torch.zeros(3, 4, dtype=torch.complex64))
     with pytest.raises(LossInputError, match="same shape"):
         loss(x, torch.zeros(3))
     with pytest.raises(LossInputError, match=r"asymmetric: target must hold 0 or 1, got 0.5. Give one 0/1 label"):

@@ -83,7 +83,7 @@ def test_class_index_out_of_range(name) -> None:
 
 @pytest.mark.parametrize("name", ["nll", "focal", "multi_margin"])
 def test_float_target_for_class_indices(name) -> None:
-    with pytest.raises(LossInputError, match=r"integer class indices \(torch.long\), got torch.float32.*target.long"):
+    with pytest.raises(LossInputError, match=r"integer class indices \(any integer dtype, e.g. torch.long\), got torch.float32.*target.long"):
         get_loss(name)(X, Y.float())
 
 

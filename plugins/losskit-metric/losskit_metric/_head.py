@@ -14,7 +14,7 @@ from losskit import Loss, param
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices
 from losskit.params import validate_params
-from losskit.precision import working
+from losskit.precision import no_autocast, working
 
 from ._inputs import check_embeddings
 
@@ -27,8 +27,9 @@ def initial_centres(num_classes: int, embedding_dim: int, seed: int | None) -> T
     )
 
 
-def head_cosines(owner: str, input: Tensor, target: Tensor, class_centers: Tensor) -> Tensor:
-    """``cos(theta)``, ``(N, C)``: normalised embeddings against normalised class centres, in the working precision."""
+def head_cosines(owner: str, input: Tensor, target: Tensor, class_centers: Tensor) -> tuple[Tensor, Tensor]:
+    """``cos(theta)``, ``(N, C)``: normalised embeddings against normalised class centres, in the working precision
+    (autocast off: it would compute them in bfloat16); and the target class indices (any integer dtype) as int64."""
     check_embeddings(owner, "input", input, shape_doc="(N, D): one embedding per sample")
     check_embeddings(owner, "class_centers", class_centers, shape_doc="(C, D): one centre per class")
     if class_centers.shape[1] != input.shape[1]:
@@ -36,14 +37,15 @@ def head_cosines(owner: str, input: Tensor, target: Tensor, class_centers: Tenso
             f"{owner}: input has embeddings of size {input.shape[1]} but the class centres have size "
             f"{class_centers.shape[1]}; build the loss with embedding_dim={input.shape[1]} or fix the embedding size."
         )
-    check_class_indices(owner, target, class_centers.shape[0])
+    target = check_class_indices(owner, target, class_centers.shape[0])
     if tuple(target.shape) != (input.shape[0],):
         raise LossInputError(
             f"{owner}: target must hold one class index per sample, shape ({input.shape[0]},), "
             f"got {tuple(target.shape)}."
         )
     x = working(input)
-    return F.normalize(x, dim=1) @ F.normalize(class_centers.to(x.dtype), dim=1).T
+    with no_autocast(x):
+        return F.normalize(x, dim=1) @ F.normalize(class_centers.to(x.dtype), dim=1).T, target
 
 
 class MarginHeadLoss(Loss):

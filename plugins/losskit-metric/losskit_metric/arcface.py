@@ -10,6 +10,7 @@ from torch import Tensor
 
 from losskit import LossSpec, param, reduction_param
 from losskit.contract import EMBEDDINGS_AND_CLASSES
+from losskit.precision import output
 from losskit.reduction import Reduction, reduce
 
 from ._examples import HEAD_EXAMPLE_PARAMS, head_embeddings
@@ -68,7 +69,7 @@ class ArcFaceLoss(MarginHeadLoss, name=NAME):
     """
 
     margin: float = param(0.5, "additive angular margin m, in radians", ge=0.0, lt=math.pi)
-    scale: float = param(64.0, "feature scale s: the radius of the hypersphere", gt=0.0)
+    scale: float = param(64.0, "feature scale s: the radius of the hypersphere", gt=0.0, finite=True)
     easy_margin: bool = param(False, "apply the margin only where theta < pi/2 (the official code's option)")
     reduction: Reduction = reduction_param()
 
@@ -77,7 +78,7 @@ class ArcFaceLoss(MarginHeadLoss, name=NAME):
         input: Tensor, target: Tensor, class_centers: Tensor, *, margin: float, scale: float, easy_margin: bool,
         reduction: Reduction,
     ) -> Tensor:
-        cos = head_cosines(NAME, input, target, class_centers)
+        cos, target = head_cosines(NAME, input, target, class_centers)
         c = cos.gather(1, target[:, None])
         squared_sine = 1 - c.square()
         # cos(theta + m) without acos; sin(theta) >= 0 on [0, pi]. Where sin = 0, a zero gradient instead of NaN.
@@ -91,7 +92,7 @@ class ArcFaceLoss(MarginHeadLoss, name=NAME):
             shifted = torch.where(c > math.cos(math.pi - margin), shifted, c - math.sin(math.pi - margin) * margin)
         logits = scale * cos.scatter(1, target[:, None], shifted)
         loss = F.cross_entropy(logits, target, reduction="none")
-        return reduce(loss.to(input.dtype), reduction, owner=NAME)
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 arcface_loss = head_functional(ArcFaceLoss)

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import embedding_pairs
@@ -52,7 +52,7 @@ class ContrastiveLoss(Loss, name=NAME):
     Reference: Hadsell, Chopra, LeCun. Dimensionality Reduction by Learning an Invariant Mapping. CVPR 2006.
     """
 
-    margin: float = param(1.0, "dissimilar pairs cost only closer than this distance", gt=0.0)
+    margin: float = param(1.0, "dissimilar pairs cost only closer than this distance", gt=0.0, finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
@@ -62,11 +62,12 @@ class ContrastiveLoss(Loss, name=NAME):
         check_signs(NAME, target, input.shape[:1], "pair (row of input)")
         squared = (working(input) - working(other)).square().sum(dim=1)
         # sqrt has no derivative at 0: a dissimilar pair at distance exactly 0 gets a zero gradient instead of NaN.
-        positive = squared > 0
-        distance = torch.where(positive, torch.where(positive, squared, 1).sqrt(), 0)
+        # (Tested as == 0, not > 0, so that a NaN distance stays NaN rather than 0.)
+        zero = squared == 0
+        distance = torch.where(zero, 0, torch.where(zero, 1, squared).sqrt())
         similar = target.to(squared.dtype) == 1
         loss = torch.where(similar, squared, (margin - distance).clamp_min(0).square()) / 2
-        return reduce(loss.to(input.dtype), reduction, owner=NAME)
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 contrastive_loss = ContrastiveLoss.functional

@@ -7,6 +7,7 @@ from torch import Tensor
 
 from losskit import LossSpec, param, reduction_param
 from losskit.contract import EMBEDDINGS_AND_CLASSES
+from losskit.precision import output
 from losskit.reduction import Reduction, reduce
 
 from ._examples import HEAD_EXAMPLE_PARAMS, head_embeddings
@@ -55,18 +56,18 @@ class CosFaceLoss(MarginHeadLoss, name=NAME):
     Deep Face Recognition. CVPR 2018.
     """
 
-    margin: float = param(0.35, "additive cosine margin m subtracted from the true class's cosine", ge=0.0)
-    scale: float = param(64.0, "feature scale s", gt=0.0)
+    margin: float = param(0.35, "additive cosine margin m subtracted from the true class's cosine", ge=0.0, finite=True)
+    scale: float = param(64.0, "feature scale s", gt=0.0, finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def margin_loss(
         input: Tensor, target: Tensor, class_centers: Tensor, *, margin: float, scale: float, reduction: Reduction
     ) -> Tensor:
-        cos = head_cosines(NAME, input, target, class_centers)
+        cos, target = head_cosines(NAME, input, target, class_centers)
         logits = scale * (cos - margin * F.one_hot(target, cos.shape[1]).to(cos.dtype))
         loss = F.cross_entropy(logits, target, reduction="none")
-        return reduce(loss.to(input.dtype), reduction, owner=NAME)
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 cosface_loss = head_functional(CosFaceLoss)

@@ -7,6 +7,7 @@ from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.inputs import check_floating
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import distances_and_signs
@@ -41,15 +42,16 @@ class HingeEmbeddingLoss(Loss, name=NAME):
     Environment for Machine Learning. BigLearn, NIPS Workshop 2011). Matches ``torch.nn.HingeEmbeddingLoss``.
     """
 
-    margin: float = param(1.0, "dissimilar pairs cost only below this distance")
+    margin: float = param(1.0, "dissimilar pairs cost only below this distance", finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, margin: float, reduction: Reduction) -> Tensor:
         check_floating(NAME, "input", input)
-        check_signs(NAME, target, input.shape, "distance (element of input)")
-        loss = F.hinge_embedding_loss(input, target, margin=margin, reduction="none")
-        return reduce(loss, reduction, owner=NAME)
+        target = check_signs(NAME, target, input.shape, "distance (element of input)")
+        x = working(input)  # every tensor in the working precision: a float64 target does not promote the loss
+        loss = F.hinge_embedding_loss(x, target.to(x.dtype), margin=margin, reduction="none")
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 hinge_embedding_loss = HingeEmbeddingLoss.functional

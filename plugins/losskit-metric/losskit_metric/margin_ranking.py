@@ -7,6 +7,7 @@ from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.inputs import check_floating
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import score_pairs
@@ -44,16 +45,17 @@ class MarginRankingLoss(Loss, name=NAME):
     ranking hinge). Matches ``torch.nn.MarginRankingLoss``.
     """
 
-    margin: float = param(0.0, "how much higher the preferred score must be")
+    margin: float = param(0.0, "how much higher the preferred score must be", finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, other: Tensor) -> Tensor:
         check_floating(NAME, "input", input)
         check_like(NAME, "other", other, input)
-        check_signs(NAME, target, input.shape, "pair of scores (element of input)")
-        loss = F.margin_ranking_loss(input, other, target, margin=margin, reduction="none")
-        return reduce(loss, reduction, owner=NAME)
+        target = check_signs(NAME, target, input.shape, "pair of scores (element of input)")
+        x = working(input)  # every tensor in the working precision: a float64 target does not promote the loss
+        loss = F.margin_ranking_loss(x, other.to(x.dtype), target.to(x.dtype), margin=margin, reduction="none")
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 margin_ranking_loss = MarginRankingLoss.functional

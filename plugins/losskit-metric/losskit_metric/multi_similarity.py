@@ -8,11 +8,12 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import EMBEDDINGS_AND_LABELS
-from losskit.precision import working
+from losskit.distributed import GATHER
+from losskit.precision import no_autocast, output, working
 from losskit.reduction import Reduction
 
 from ._examples import labelled_embeddings
-from ._gather import gather, reduce_global
+from ._gather import global_batch, reduce_global
 from ._inputs import check_embeddings, check_labels
 from .reference import multi_similarity_reference
 
@@ -55,6 +56,8 @@ class MultiSimilarityLoss(Loss, name=NAME):
         beta: :math:`\beta > 0`.
         base: :math:`\lambda` in :math:`[-1, 1]`.
         epsilon: mining margin :math:`\epsilon \ge 0`.
+        gather: under ``torch.distributed``, over every rank's batch (default; every rank must call the loss)
+            or, with ``False``, over this rank's batch alone (e.g. validation on rank 0).
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
@@ -70,23 +73,26 @@ class MultiSimilarityLoss(Loss, name=NAME):
     for Deep Metric Learning. CVPR 2019.
     """
 
-    alpha: float = param(2.0, "scale of the positive pairs' term", gt=0.0)
-    beta: float = param(50.0, "scale of the negative pairs' term", gt=0.0)
+    alpha: float = param(2.0, "scale of the positive pairs' term", gt=0.0, finite=True)
+    beta: float = param(50.0, "scale of the negative pairs' term", gt=0.0, finite=True)
     base: float = param(0.5, "lambda, the similarity threshold the pairs are weighed against", ge=-1.0, le=1.0)
     epsilon: float = param(
-        0.1, "mining margin: the pairs kept are those within epsilon of the hardest of the other kind", ge=0.0
+        0.1, "mining margin: the pairs kept are those within epsilon of the hardest of the other kind", ge=0.0, finite=True
     )
+    gather: bool = GATHER
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(
-        input: Tensor, target: Tensor, *, alpha: float, beta: float, base: float, epsilon: float, reduction: Reduction
+        input: Tensor, target: Tensor, *, alpha: float, beta: float, base: float, epsilon: float, gather: bool,
+        reduction: Reduction,
     ) -> Tensor:
         check_embeddings(NAME, "input", input)
         check_labels(NAME, target, input.shape[0])
         local = F.normalize(working(input), dim=1)
-        batch = gather(local, target)
-        similarity = local @ batch.embeddings.T  # (n, total)
+        batch = global_batch(local, target, gather=gather, owner=NAME)
+        with no_autocast(local):  # in float32, as torch's losses under autocast
+            similarity = local @ batch.embeddings.T  # (n, total)
         own = batch.offset + torch.arange(input.shape[0], device=input.device)
         same = target[:, None] == batch.labels
         positive = same & (own[:, None] != torch.arange(similarity.shape[1], device=input.device))
@@ -102,7 +108,10 @@ class MultiSimilarityLoss(Loss, name=NAME):
             _log1p_sum_exp(-alpha * (similarity - base), kept_positive) / alpha
             + _log1p_sum_exp(beta * (similarity - base), kept_negative) / beta
         )
-        return reduce_global(loss, reduction, similarity.shape[1]).to(input.dtype)
+        # The mining compares similarities, and a comparison with NaN is false: a NaN row would keep no pair
+        # and score 0. A NaN similarity makes the row's loss NaN instead.
+        loss = torch.where(similarity.isnan().any(dim=1), torch.nan, loss)
+        return output(reduce_global(loss, reduction, similarity.shape[1], gather=gather, owner=NAME), input)
 
 
 multi_similarity_loss = MultiSimilarityLoss.functional

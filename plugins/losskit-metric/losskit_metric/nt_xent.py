@@ -7,11 +7,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
-from losskit.precision import working
+from losskit.distributed import GATHER
+from losskit.precision import no_autocast, output, working
 from losskit.reduction import Reduction
 
 from ._examples import two_views
-from ._gather import gather, reduce_global
+from ._gather import global_batch, reduce_global
 from ._inputs import check_embeddings, check_like
 from .reference import nt_xent_reference
 
@@ -43,6 +44,8 @@ class NTXentLoss(Loss, name=NAME):
 
     Args:
         temperature: :math:`\tau > 0`.
+        gather: under ``torch.distributed``, over every rank's batch (default; every rank must call the loss)
+            or, with ``False``, over this rank's batch alone (e.g. validation on rank 0).
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
@@ -59,21 +62,23 @@ class NTXentLoss(Loss, name=NAME):
     Contrastive Predictive Coding. arXiv:1807.03748, 2018.
     """
 
-    temperature: float = param(0.1, "divides the cosine similarities (SimCLR's default 0.1)", gt=0.0)
+    temperature: float = param(0.1, "divides the cosine similarities (SimCLR's default 0.1)", gt=0.0, finite=True)
+    gather: bool = GATHER
     reduction: Reduction = reduction_param()
 
     @staticmethod
-    def compute(input: Tensor, target: Tensor, *, temperature: float, reduction: Reduction) -> Tensor:
+    def compute(input: Tensor, target: Tensor, *, temperature: float, gather: bool, reduction: Reduction) -> Tensor:
         check_embeddings(NAME, "input", input, shape_doc="(N, D): the first view's embedding of each sample")
         check_like(NAME, "target", target, input, "input (row n of both is one sample's two views)")
         n, dim = input.shape
         # Both views of a sample travel in one row, so that one gather serves both.
         local = F.normalize(torch.stack([working(input), working(target)], dim=1), dim=2)  # (n, 2, D)
-        batch = gather(local.flatten(1))
+        batch = global_batch(local.flatten(1), gather=gather, owner=NAME)
         total = batch.embeddings.shape[0]
         everyone = batch.embeddings.view(total, 2, dim).transpose(0, 1).reshape(2 * total, dim)  # views 1, views 2
         anchors = local.transpose(0, 1).reshape(2 * n, dim)
-        logits = anchors @ everyone.T / temperature  # (2n, 2 * total)
+        with no_autocast(anchors):  # in float32, as torch's losses under autocast
+            logits = anchors @ everyone.T / temperature  # (2n, 2 * total)
         rows = torch.arange(2 * n, device=input.device)
         own = batch.offset + rows % n + total * (rows >= n)  # the anchor's own column
         partner = batch.offset + rows % n + total * (rows < n)  # the other view of the same sample
@@ -81,7 +86,7 @@ class NTXentLoss(Loss, name=NAME):
         logits = logits.masked_fill(own[:, None] == columns, float("-inf"))
         per_view = logits.logsumexp(dim=1) - logits.gather(1, partner[:, None]).squeeze(1)
         loss = per_view.view(2, n).mean(dim=0)
-        return reduce_global(loss, reduction, total).to(input.dtype)
+        return output(reduce_global(loss, reduction, total, gather=gather, owner=NAME), input)
 
 
 nt_xent_loss = NTXentLoss.functional

@@ -79,7 +79,7 @@ def contrastive_reference(example: Example, *, margin: float, reduction: str) ->
     )
 
 
-def nt_xent_reference(example: Example, *, temperature: float, reduction: str) -> Tensor:
+def nt_xent_reference(example: Example, *, temperature: float, gather: bool, reduction: str) -> Tensor:
     # SimCLR, Algorithm 1: z_{2k-1}, z_{2k} the two views of sample k, l(i, j) over the other 2N - 1 views.
     first, second = f64(example.input), f64(example.target)
     n = first.shape[0]
@@ -93,7 +93,9 @@ def nt_xent_reference(example: Example, *, temperature: float, reduction: str) -
     return reduce_reference(_stacked(per_sample), reduction)
 
 
-def supcon_reference(example: Example, *, temperature: float, base_temperature: float, reduction: str) -> Tensor:
+def supcon_reference(
+    example: Example, *, temperature: float, base_temperature: float, gather: bool, reduction: str
+) -> Tensor:
     # Khosla et al. 2020, eq. 2 (L^sup_out), times tau / tau_b as in the official code; no positive: 0.
     x, labels = f64(example.input), example.target.tolist()
     views = x if x.dim() == 3 else x[:, None]
@@ -115,7 +117,7 @@ def supcon_reference(example: Example, *, temperature: float, base_temperature: 
 
 
 def multi_similarity_reference(
-    example: Example, *, alpha: float, beta: float, base: float, epsilon: float, reduction: str
+    example: Example, *, alpha: float, beta: float, base: float, epsilon: float, gather: bool, reduction: str
 ) -> Tensor:
     # Wang et al. 2019: mine pairs against the hardest pair of the other kind, then the MS loss per anchor.
     x, labels = f64(example.input), example.target.tolist()

@@ -8,11 +8,12 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import EMBEDDINGS_AND_LABELS
-from losskit.precision import working
+from losskit.distributed import GATHER
+from losskit.precision import no_autocast, output, working
 from losskit.reduction import Reduction
 
 from ._examples import labelled_views
-from ._gather import gather, reduce_global
+from ._gather import global_batch, reduce_global
 from ._inputs import check_embeddings, check_labels
 from .reference import supcon_reference
 
@@ -44,6 +45,8 @@ class SupConLoss(Loss, name=NAME):
     Args:
         temperature: :math:`\tau > 0`.
         base_temperature: :math:`\tau_b > 0`.
+        gather: under ``torch.distributed``, over every rank's batch (default; every rank must call the loss)
+            or, with ``False``, over this rank's batch alone (e.g. validation on rank 0).
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
@@ -60,27 +63,30 @@ class SupConLoss(Loss, name=NAME):
     Supervised Contrastive Learning. NeurIPS 2020.
     """
 
-    temperature: float = param(0.07, "divides the cosine similarities (the paper's 0.07)", gt=0.0)
+    temperature: float = param(0.07, "divides the cosine similarities (the paper's 0.07)", gt=0.0, finite=True)
     base_temperature: float = param(
-        0.07, "the loss is scaled by temperature / base_temperature (official code)", gt=0.0
+        0.07, "the loss is scaled by temperature / base_temperature (official code)", gt=0.0, finite=True
     )
+    gather: bool = GATHER
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(
-        input: Tensor, target: Tensor, *, temperature: float, base_temperature: float, reduction: Reduction
+        input: Tensor, target: Tensor, *, temperature: float, base_temperature: float, gather: bool,
+        reduction: Reduction,
     ) -> Tensor:
         check_embeddings(NAME, "input", input, dims=(2, 3), shape_doc="(N, D), or (N, V, D) for V views per sample")
         check_labels(NAME, target, input.shape[0])
         views = input if input.dim() == 3 else input.unsqueeze(1)
         n, count, dim = views.shape
         local = F.normalize(working(views), dim=2)
-        batch = gather(local.flatten(1), target)
+        batch = global_batch(local.flatten(1), target, gather=gather, owner=NAME)
         total = batch.embeddings.shape[0]
         contrast = batch.embeddings.reshape(total * count, dim)  # sample-major: row s * V + v
         contrast_labels = batch.labels.repeat_interleave(count)
         anchors = local.reshape(n * count, dim)
-        logits = anchors @ contrast.T / temperature
+        with no_autocast(anchors):  # in float32, as torch's losses under autocast
+            logits = anchors @ contrast.T / temperature
         own = batch.offset * count + torch.arange(n * count, device=input.device)
         is_own = own[:, None] == torch.arange(total * count, device=input.device)
         # finfo.min rather than -inf: an anchor alone in the batch then gets a finite (zero) gradient.
@@ -89,7 +95,7 @@ class SupConLoss(Loss, name=NAME):
         mean_log_prob = torch.where(positive, log_prob, 0).sum(dim=1) / positive.sum(dim=1).clamp_min(1)
         per_anchor = -(temperature / base_temperature) * mean_log_prob
         loss = per_anchor.view(n, count).mean(dim=1)
-        return reduce_global(loss, reduction, total).to(input.dtype)
+        return output(reduce_global(loss, reduction, total, gather=gather, owner=NAME), input)
 
 
 supcon_loss = SupConLoss.functional

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import triplets
@@ -14,7 +15,7 @@ from .reference import triplet_reference
 
 NAME = "triplet"
 #: The parameters triplet and triplet_with_distance share.
-MARGIN = param(1.0, "how much farther the negative must be than the positive (> 0, torch's requirement)", gt=0.0)
+MARGIN = param(1.0, "how much farther the negative must be than the positive (> 0, torch's requirement)", gt=0.0, finite=True)
 SWAP = param(False, "use min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016)")
 
 
@@ -65,7 +66,7 @@ class TripletLoss(Loss, name=NAME):
     margin: float = MARGIN
     p: float = param(2.0, "the norm degree of the pairwise distance", gt=0.0)
     eps: float = param(
-        1e-6, "added to the difference before the norm, as torch.nn.functional.pairwise_distance", ge=0.0
+        1e-6, "added to the difference before the norm, as torch.nn.functional.pairwise_distance", ge=0.0, finite=True
     )
     swap: bool = SWAP
     reduction: Reduction = reduction_param()
@@ -76,8 +77,11 @@ class TripletLoss(Loss, name=NAME):
         negative: Tensor,
     ) -> Tensor:
         check_triplet(NAME, input, target, negative)
-        loss = F.triplet_margin_loss(input, target, negative, margin=margin, p=p, eps=eps, swap=swap, reduction="none")
-        return reduce(loss, reduction, owner=NAME)
+        x = working(input)  # every tensor in the working precision: a float64 positive does not promote the loss
+        loss = F.triplet_margin_loss(
+            x, target.to(x.dtype), negative.to(x.dtype), margin=margin, p=p, eps=eps, swap=swap, reduction="none"
+        )
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 triplet_loss = TripletLoss.functional

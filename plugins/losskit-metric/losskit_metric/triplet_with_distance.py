@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import triplets
@@ -74,16 +75,17 @@ class TripletWithDistanceLoss(Loss, name=NAME):
         negative: Tensor,
     ) -> Tensor:
         check_triplet(NAME, input, target, negative)
+        x = working(input)  # every tensor in the working precision: a float64 positive does not promote the loss
         loss = F.triplet_margin_with_distance_loss(
-            input,
-            target,
-            negative,
+            x,
+            target.to(x.dtype),
+            negative.to(x.dtype),
             distance_function=lambda x, y: _distance(distance, x, y),
             margin=margin,
             swap=swap,
             reduction="none",
         )
-        return reduce(loss, reduction, owner=NAME)
+        return reduce(output(loss, input), reduction, owner=NAME)
 
 
 triplet_with_distance_loss = TripletWithDistanceLoss.functional

@@ -10,30 +10,43 @@ from torch import Tensor
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
-from losskit.precision import working
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import barron_reference
 
 
-def _rho(z: Tensor, alpha: float) -> Tensor:
-    """The loss as a function of ``z = (x / c)^2``, exact at the limits and stable near them."""
+def _log1p_square(t: Tensor) -> Tensor:
+    """``log(1 + t^2)``, forming ``t^2`` only where ``|t| <= 1``: ``2 log|t| + log1p(t^-2)`` beyond, which cannot
+    overflow (``t^2`` does past ``|t| ~ 1.8e19`` in float32, and gave an infinite loss with a NaN gradient)."""
+    big = t.abs() > 1
+    small = torch.log1p(torch.where(big, 0, t).square())
+    large = torch.where(big, t.abs(), 1)  # 1 where unused, so that neither branch's gradient is 0 * inf
+    return torch.where(big, 2 * large.log() + large.reciprocal().square().log1p(), small)
+
+
+def _rho(s: Tensor, alpha: float) -> Tensor:
+    """The loss as a function of ``s = x / c``, exact at the limits and stable near them.
+
+    ``s^2`` is formed only where the loss grows as fast (``alpha >= 2``) or saturates (Welsch); elsewhere
+    ``log1p(s^2 / |a-2|)`` comes from :func:`_log1p_square`, so no finite loss overflows.
+    """
     if alpha == 2:
-        return 0.5 * z
+        return 0.5 * s.square()
     if alpha == 0:
-        return torch.log1p(0.5 * z)
+        return _log1p_square(s / math.sqrt(2))
     if alpha == -math.inf:
-        return -torch.expm1(-0.5 * z)
+        return -torch.expm1(-0.5 * s.square())
     if alpha == math.inf:
-        return torch.expm1(0.5 * z)
-    # |a-2|/a ((z/|a-2| + 1)^(a/2) - 1) written with expm1/log1p, which tends smoothly to the
+        return torch.expm1(0.5 * s.square())
+    # |a-2|/a ((z/|a-2| + 1)^(a/2) - 1), z = s^2, written with expm1/log1p, which tends smoothly to the
     # a=0 and a=2 limits. |a-2| and |a| are kept >= machine epsilon (as the authors' code does)
     # so that an alpha within rounding of a limit does not divide by zero.
-    eps = torch.finfo(z.dtype).eps
+    eps = torch.finfo(s.dtype).eps
     b = max(abs(alpha - 2), eps)
     a = math.copysign(max(abs(alpha), eps), alpha)
-    return (b / a) * torch.expm1(0.5 * a * torch.log1p(z / b))
+    return (b / a) * torch.expm1(0.5 * a * _log1p_square(s / math.sqrt(b)))
 
 
 class BarronLoss(Loss, name="barron"):
@@ -90,11 +103,10 @@ class BarronLoss(Loss, name="barron"):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_same_shape("barron", input, target, floating=True)
-        r = input - target
+        target = check_value_target("barron", input, target)
         # pow/log1p/expm1 in 16-bit floats lose several percent at large residuals: compute in float32.
-        z = working(r).div(scale).square()
-        return reduce(_rho(z, alpha).to(r.dtype), reduction, weight=weight, owner="barron")
+        s = (working(input) - target).div(scale)
+        return reduce(output(_rho(s, alpha), input), reduction, weight=weight, owner="barron")
 
 
 barron_loss = BarronLoss.functional

@@ -11,7 +11,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.errors import LossInputError
-from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.inputs import check_floating, check_value_target, check_values_in
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import values_with_variance
@@ -84,15 +85,15 @@ class GaussianNLLLoss(Loss, name="gaussian_nll"):
         var: Tensor | float,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_same_shape("gaussian_nll", input, target, floating=True)
+        target = check_value_target("gaussian_nll", input, target)
         var = _variance_like(input, var)
         check_values_in("gaussian_nll", "var", var, 0.0, math.inf, "Variances cannot be negative.")
         # Clamped to eps in value only, as torch does: the gradient reaches var unchanged.
         var = var + (var.clamp(min=eps) - var).detach()
-        loss = 0.5 * (torch.log(var) + (input - target).square() / var)
+        loss = 0.5 * (torch.log(working(var)) + (working(input) - target).square() / working(var))
         if full:
             loss = loss + 0.5 * math.log(2 * math.pi)
-        return reduce(loss, reduction, weight=weight, owner="gaussian_nll")
+        return reduce(output(loss, input), reduction, weight=weight, owner="gaussian_nll")
 
 
 gaussian_nll_loss = GaussianNLLLoss.functional

@@ -8,7 +8,8 @@ from torch import Tensor
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import huber_reference
@@ -50,10 +51,10 @@ class HuberLoss(Loss, name="huber"):
     def compute(
         input: Tensor, target: Tensor, *, delta: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
-        check_same_shape("huber", input, target, floating=True)
+        target = check_value_target("huber", input, target)
         # torch's fused elementwise kernel; losskit adds the shape checks, weight and reduction semantics.
-        loss = F.huber_loss(input, target, reduction="none", delta=delta)
-        return reduce(loss, reduction, weight=weight, owner="huber")
+        loss = F.huber_loss(working(input), target, reduction="none", delta=delta)
+        return reduce(output(loss, input), reduction, weight=weight, owner="huber")
 
 
 huber_loss = HuberLoss.functional

@@ -8,7 +8,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import l1_reference
@@ -43,8 +44,9 @@ class L1Loss(Loss, name="l1"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        check_same_shape("l1", input, target, floating=True)
-        return reduce(F.l1_loss(input, target, reduction="none"), reduction, weight=weight, owner="l1")
+        target = check_value_target("l1", input, target)
+        loss = F.l1_loss(working(input), target, reduction="none")
+        return reduce(output(loss, input), reduction, weight=weight, owner="l1")
 
 
 l1_loss = L1Loss.functional

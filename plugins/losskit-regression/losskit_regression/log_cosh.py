@@ -11,7 +11,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import log_cosh_reference
@@ -53,15 +54,15 @@ class LogCoshLoss(Loss, name="log_cosh"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        check_same_shape("log_cosh", input, target, floating=True)
-        r = input - target
+        target = check_value_target("log_cosh", input, target)
+        r = working(input) - target
         a = r.abs()
         # cosh overflows for |r| > ~89 in float32, so large residuals use |r| + softplus(-2|r|) - log 2.
         large = a + F.softplus(-2 * a) - math.log(2)
         # That form cancels for small |r| (log cosh r ~ r^2 / 2); there log1p(2 sinh^2(r/2)) is exact.
         # The clamp keeps sinh finite where this branch is not selected, so its gradient stays 0, not nan.
         small = torch.log1p(2 * torch.sinh(r.clamp(-_SMALL, _SMALL) / 2).square())
-        return reduce(torch.where(a < _SMALL, small, large), reduction, weight=weight, owner="log_cosh")
+        return reduce(output(torch.where(a < _SMALL, small, large), input), reduction, weight=weight, owner="log_cosh")
 
 
 log_cosh_loss = LogCoshLoss.functional

@@ -8,7 +8,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import mse_reference
@@ -43,8 +44,9 @@ class MSELoss(Loss, name="mse"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        check_same_shape("mse", input, target, floating=True)
-        return reduce(F.mse_loss(input, target, reduction="none"), reduction, weight=weight, owner="mse")
+        target = check_value_target("mse", input, target)
+        loss = F.mse_loss(working(input), target, reduction="none")
+        return reduce(output(loss, input), reduction, weight=weight, owner="mse")
 
 
 mse_loss = MSELoss.functional

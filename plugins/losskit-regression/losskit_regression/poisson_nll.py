@@ -9,7 +9,8 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
-from losskit.inputs import check_same_shape, check_values_in
+from losskit.inputs import check_value_target, check_values_in
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import poisson_counts
@@ -69,16 +70,17 @@ class PoissonNLLLoss(Loss, name="poisson_nll"):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_same_shape("poisson_nll", input, target, floating=True)
+        target = check_value_target("poisson_nll", input, target)
         check_values_in("poisson_nll", "target", target, 0.0, math.inf, "Targets are counts.")
+        x = working(input)
         if log_input:
-            loss = torch.exp(input) - target * input
+            loss = torch.exp(x) - target * x
         else:
             check_values_in(
                 "poisson_nll", "input", input, 0.0, math.inf, "With log_input=False the input is a rate; "
                 "pass log_input=True for log-rates."
             )
-            loss = input - target * torch.log(input + eps)
+            loss = x - target * torch.log(x + eps)
         if full:
             # Stirling's approximation of log(target!), zero for target <= 1 as in torch. Targets are
             # clamped to 1 there so that target * log(target) is never 0 * -inf (a nan gradient), and
@@ -86,7 +88,7 @@ class PoissonNLLLoss(Loss, name="poisson_nll"):
             safe = target.clamp(min=1).to(loss.dtype)
             stirling = safe * torch.log(safe) - safe + 0.5 * torch.log(2 * math.pi * safe)
             loss = loss + torch.where(target > 1, stirling, torch.zeros_like(stirling))
-        return reduce(loss, reduction, weight=weight, owner="poisson_nll")
+        return reduce(output(loss, input), reduction, weight=weight, owner="poisson_nll")
 
 
 poisson_nll_loss = PoissonNLLLoss.functional

@@ -8,7 +8,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import pseudo_huber_reference
@@ -54,11 +55,13 @@ class PseudoHuberLoss(Loss, name="pseudo_huber"):
     def compute(
         input: Tensor, target: Tensor, *, delta: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
-        check_same_shape("pseudo_huber", input, target, floating=True)
-        r = input - target
-        # delta^2 (sqrt(1 + u^2) - 1) = r^2 / (sqrt(1 + u^2) + 1), u = r / delta: no cancellation near 0.
-        loss = r.square() / (torch.hypot(r / delta, torch.ones_like(r)) + 1)
-        return reduce(loss, reduction, weight=weight, owner="pseudo_huber")
+        target = check_value_target("pseudo_huber", input, target)
+        r = working(input) - target
+        # delta^2 (sqrt(1 + u^2) - 1) = r^2 / (sqrt(1 + u^2) + 1), u = r / delta: no cancellation near 0;
+        # = delta * r * (r / (hypot(r, delta) + delta)), where |r / (hypot + delta)| < 1: nothing squares r,
+        # so nothing overflows unless the loss itself does (r^2 overflows float32 past |r| ~ 1.8e19).
+        loss = delta * (r * (r / (torch.hypot(r, torch.full_like(r, delta)) + delta)))
+        return reduce(output(loss, input), reduction, weight=weight, owner="pseudo_huber")
 
 
 pseudo_huber_loss = PseudoHuberLoss.functional

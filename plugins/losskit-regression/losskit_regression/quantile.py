@@ -7,7 +7,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import quantile_reference
@@ -49,10 +50,10 @@ class QuantileLoss(Loss, name="quantile"):
     def compute(
         input: Tensor, target: Tensor, *, q: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
-        check_same_shape("quantile", input, target, floating=True)
-        u = target - input
+        target = check_value_target("quantile", input, target)
+        u = target - working(input)
         loss = u * (q - (u < 0).to(u.dtype))
-        return reduce(loss, reduction, weight=weight, owner="quantile")
+        return reduce(output(loss, input), reduction, weight=weight, owner="quantile")
 
 
 quantile_loss = QuantileLoss.functional

@@ -8,7 +8,8 @@ from torch import Tensor
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import smooth_l1_reference
@@ -54,10 +55,10 @@ class SmoothL1Loss(Loss, name="smooth_l1"):
     def compute(
         input: Tensor, target: Tensor, *, beta: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
-        check_same_shape("smooth_l1", input, target, floating=True)
+        target = check_value_target("smooth_l1", input, target)
         # torch's fused elementwise kernel (beta=0 is L1 there too); losskit adds the checks and reduction semantics.
-        loss = F.smooth_l1_loss(input, target, reduction="none", beta=beta)
-        return reduce(loss, reduction, weight=weight, owner="smooth_l1")
+        loss = F.smooth_l1_loss(working(input), target, reduction="none", beta=beta)
+        return reduce(output(loss, input), reduction, weight=weight, owner="smooth_l1")
 
 
 smooth_l1_loss = SmoothL1Loss.functional

@@ -176,3 +176,39 @@ def test_bfloat16_is_finite_and_close_to_the_reference(name):
     assert torch.isfinite(input.grad).all()
     expected = spec.reference(Example(input.detach(), example.target, example.context), **loss.hparams)
     torch.testing.assert_close(out.double(), expected, rtol=2e-2, atol=1e-2)
+
+
+HUGE = torch.tensor([1e20, -3e30, 3e38, 2.0, 0.0])  # (r / c)^2 overflows float32 past |r / c| ~ 1.8e19
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "slope"),
+    [
+        ("pseudo_huber", {"delta": 1.0}, 1.0),
+        ("pseudo_huber", {"delta": 0.01}, 0.01),
+        ("barron", {"alpha": 1.0, "scale": 1.0}, 1.0),
+        ("barron", {"alpha": 1.0, "scale": 100.0}, 0.01),
+    ],
+)
+def test_linear_tails_do_not_overflow_where_the_loss_is_finite(name, params, slope):
+    # delta^2 (sqrt(1 + (r/delta)^2) - 1) ~ delta |r| and sqrt((r/c)^2 + 1) - 1 ~ |r| / c: finite, with a
+    # gradient of magnitude delta (resp. 1/c), though (r / delta)^2 overflows.
+    x = HUGE.clone().requires_grad_(True)
+    loss = SPEC[name].factory(**params, reduction="none")(x, torch.zeros(5))
+    loss.sum().backward()
+    exact = SPEC[name].reference(Example(HUGE.double(), torch.zeros(5, dtype=torch.float64)), **params, reduction="none")
+    assert torch.isfinite(loss).all() and torch.isfinite(x.grad).all()
+    torch.testing.assert_close(loss.double(), exact, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(x.grad[:3].abs(), torch.full((3,), slope), rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, -2.0, 1.5])
+def test_barron_below_alpha_two_is_finite_where_its_square_overflows(alpha):
+    x = HUGE.clone().requires_grad_(True)
+    loss = SPEC["barron"].factory(alpha=alpha, reduction="none")(x, torch.zeros(5))
+    loss.sum().backward()
+    exact = SPEC["barron"].reference(Example(HUGE.double(), torch.zeros(5, dtype=torch.float64)), alpha=alpha, scale=1.0,
+                                     reduction="none")
+    finite = torch.isfinite(exact.float())
+    assert torch.isfinite(loss[finite]).all() and torch.isfinite(x.grad[finite]).all()
+    torch.testing.assert_close(loss[finite].double(), exact[finite], rtol=1e-5, atol=1e-6)

@@ -2,7 +2,7 @@
 
 Three conventions, chosen by ``mode`` (as in segmentation_models_pytorch):
 
-* ``'multiclass'``: logits ``(N, C, *)`` with ``C >= 2``, ``torch.long`` class indices ``(N, *)``, softmax over
+* ``'multiclass'``: logits ``(N, C, *)`` with ``C >= 2``, integer class indices ``(N, *)``, softmax over
   ``C``. The target becomes one-hot.
 * ``'binary'``: logits ``(N, 1, *)``, targets in ``{0, 1}`` of shape ``(N, 1, *)`` or ``(N, *)``, sigmoid.
 * ``'multilabel'``: logits ``(N, C, *)``, targets in ``{0, 1}`` of the input's shape, one sigmoid per channel.
@@ -104,7 +104,7 @@ def _multiclass_target(owner: str, input: Tensor, target: Tensor, ignore_index: 
             f"{owner}: mode='multiclass' expects one class index per pixel, target of shape {expected} for input "
             f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
         )
-    check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)
+    target = check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)  # any integer dtype
     valid = (target != ignore_index).unsqueeze(1)
     classes = torch.arange(input.shape[1], device=target.device).view(1, -1, *([1] * (input.dim() - 2)))
     return (target.unsqueeze(1) == classes) & valid, valid

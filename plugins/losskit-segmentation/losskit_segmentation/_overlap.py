@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from losskit.distributed import all_reduce_sum
+from losskit.precision import output
 from losskit.reduction import reduce
 
 
@@ -26,12 +27,14 @@ def overlap_ratio(num: Tensor, den: Tensor, *, smooth: float, eps: float) -> Ten
     """``(num + smooth) / (den + smooth)``, with the denominator floored at ``eps``.
 
     A zero denominator (a class with no target pixel and no predicted mass, e.g. an image whose pixels
-    are all ignored, with ``smooth=0``) is a perfect score, 1: nothing to find and nothing found.
+    are all ignored, with ``smooth=0``) is a perfect score, 1: nothing to find and nothing found. A NaN
+    one (a NaN score) stays NaN: ``den > 0`` would be false for it and score the NaN image as perfect.
     """
     den = den + smooth
-    return torch.where(den > 0, (num + smooth) / den.clamp_min(eps), torch.ones_like(den))
+    return torch.where(den == 0, torch.ones_like(den), (num + smooth) / den.clamp_min(eps))
 
 
-def reduce_classes(loss: Tensor, reduction: str, *, owner: str, dtype: torch.dtype) -> Tensor:
-    """``'none'``: the ``(N, C)`` or ``(C,)`` losses; ``'sum'``: their sum; ``'mean'``: their mean."""
-    return reduce(loss, reduction, owner=owner).to(dtype)
+def reduce_classes(loss: Tensor, reduction: str, *, owner: str, input: Tensor) -> Tensor:
+    """``'none'``: the ``(N, C)`` or ``(C,)`` losses; ``'sum'``: their sum; ``'mean'``: their mean; in the dtype
+    the loss returns for ``input`` (float32 under autocast, see :func:`losskit.precision.output`)."""
+    return output(reduce(loss, reduction, owner=owner), input)

@@ -81,7 +81,7 @@ class DiceLoss(Loss, name="dice"):
         p, g = probabilities("dice", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
         intersection, pred, true = class_sums(p * g, p * p if squared else p, g, per_image=per_image)
         loss = 1 - overlap_ratio(2 * intersection, pred + true, smooth=smooth, eps=eps)
-        return reduce_classes(loss, reduction, owner="dice", dtype=input.dtype)
+        return reduce_classes(loss, reduction, owner="dice", input=input)
 
 
 dice_loss = DiceLoss.functional

@@ -90,7 +90,7 @@ class FocalTverskyLoss(Loss, name="focal_tversky"):
         loss = torch.where(
             distance > eps, distance.clamp_min(eps).pow(1 / gamma), distance.detach().clamp_min(0).pow(1 / gamma)
         )
-        return reduce_classes(loss, reduction, owner="focal_tversky", dtype=input.dtype)
+        return reduce_classes(loss, reduction, owner="focal_tversky", input=input)
 
 
 focal_tversky_loss = FocalTverskyLoss.functional

@@ -82,7 +82,7 @@ class GeneralizedDiceLoss(Loss, name="generalized_dice"):
         weight = _class_weights(true)
         num, den = 2 * (weight * intersection).sum(-1), (weight * (pred + true)).sum(-1)
         loss = 1 - overlap_ratio(num, den, smooth=smooth, eps=eps)
-        return reduce_classes(loss, reduction, owner="generalized_dice", dtype=input.dtype)
+        return reduce_classes(loss, reduction, owner="generalized_dice", input=input)
 
 
 generalized_dice_loss = GeneralizedDiceLoss.functional

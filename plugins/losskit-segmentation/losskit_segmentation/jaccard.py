@@ -65,7 +65,7 @@ class JaccardLoss(Loss, name="jaccard"):
         p, g = probabilities("jaccard", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
         tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image)
         loss = 1 - overlap_ratio(tp, tp + fp + fn, smooth=smooth, eps=eps)
-        return reduce_classes(loss, reduction, owner="jaccard", dtype=input.dtype)
+        return reduce_classes(loss, reduction, owner="jaccard", input=input)
 
 
 jaccard_loss = JaccardLoss.functional

@@ -68,7 +68,7 @@ class LovaszHingeLoss(Loss, name="lovasz_hinge"):
         x, g, valid = pixels("lovasz_hinge", input, target, mode=mode, ignore_index=ignore_index)
         errors = (1 - x * (2 * g - 1)).relu() * valid
         losses = lovasz_extension(*units(errors, g, per_image=per_image))  # (U, C)
-        return reduce_classes(losses if per_image else losses[0], reduction, owner="lovasz_hinge", dtype=input.dtype)
+        return reduce_classes(losses if per_image else losses[0], reduction, owner="lovasz_hinge", input=input)
 
 
 lovasz_hinge_loss = LovaszHingeLoss.functional

@@ -84,7 +84,7 @@ class LovaszSoftmaxLoss(Loss, name="lovasz_softmax"):
             losses = mean_over(losses.sum(-1), counted.sum(-1) if counted is not None else losses.shape[-1])
         elif not per_image:
             losses = losses[0]
-        return reduce_classes(losses, reduction, owner="lovasz_softmax", dtype=input.dtype)
+        return reduce_classes(losses, reduction, owner="lovasz_softmax", input=input)
 
 
 lovasz_softmax_loss = LovaszSoftmaxLoss.functional

@@ -80,7 +80,7 @@ class TverskyLoss(Loss, name="tversky"):
                 smooth: float, eps: float, per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
         loss = 1 - tversky_index(input, target, owner="tversky", mode=mode, from_logits=from_logits, alpha=alpha,
                                  beta=beta, smooth=smooth, eps=eps, per_image=per_image, ignore_index=ignore_index)
-        return reduce_classes(loss, reduction, owner="tversky", dtype=input.dtype)
+        return reduce_classes(loss, reduction, owner="tversky", input=input)
 
 
 tversky_loss = TverskyLoss.functional

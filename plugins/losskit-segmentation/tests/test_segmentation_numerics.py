@@ -108,3 +108,22 @@ def test_ignored_pixels_get_no_gradient(name, mode):
     out, grad = value_and_grad(build(name, mode, ignore_index=IGNORE, per_image=False), logits, target)
     mask = ignored.unsqueeze(1).expand_as(grad) if mode == "multiclass" else ignored.expand_as(grad)
     assert (grad[mask] == 0).all() and (grad[~mask] != 0).any()
+
+
+@pytest.mark.parametrize("per_image", [True, False])
+@pytest.mark.parametrize(("name", "mode"), CASES)
+def test_a_nan_image_is_never_scored_as_a_finite_loss(name, mode, per_image):
+    # A region loss's zero-denominator convention (an empty class scores 1) must not catch a NaN denominator.
+    logits, target = inputs(mode)
+    logits[0] = float("nan")
+    for reduction in ("none", "mean", "sum"):
+        out = build(name, mode, per_image=per_image, reduction=reduction)(logits, target)
+        assert not torch.isfinite(out[0] if per_image and reduction == "none" else out).all(), out
+
+
+@pytest.mark.parametrize(("name", "mode"), CASES)
+@pytest.mark.parametrize("dtype", [torch.int8, torch.int16, torch.int32, torch.uint8, torch.uint16], ids=str)
+def test_every_integer_target_dtype_gives_the_int64_loss(name, mode, dtype):
+    logits, target = inputs(mode)
+    expected = build(name, mode)(logits, target)
+    torch.testing.assert_close(build(name, mode)(logits, target.to(dtype)), expected, rtol=0, atol=0)

@@ -25,8 +25,11 @@ from ._conditions import (
     CUDA,
     DIFFERENTIABLE,
     DISCOVERED,
+    INTEGER_TARGET,
     LOSS_CLASS,
+    NO_MODEL_RUN,
     SAME_SHAPE,
+    VALUE_TARGET,
     Needs,
     declares,
     offers,
@@ -45,6 +48,7 @@ from .numerics import (
     check_reference,
 )
 from .persistence import check_config_roundtrip, check_serialization
+from .robustness import check_autocast, check_integer_targets, check_nan_propagation, check_target_dtypes
 from .semantics import (
     check_batch_independence,
     check_empty_batch,
@@ -80,6 +84,10 @@ APPLICABILITY: tuple[tuple[Check, tuple[Needs, ...]], ...] = (
     (check_reference, (declares("reference", "reference"),)),
     (check_functional, (declares("functional", "functional form"),)),
     (check_dtypes, ()),
+    (check_integer_targets, (INTEGER_TARGET,)),
+    (check_target_dtypes, (VALUE_TARGET,)),
+    (check_nan_propagation, (DIFFERENTIABLE,)),
+    (check_autocast, (DIFFERENTIABLE, NO_MODEL_RUN)),
     (check_extreme_inputs, ()),
     (check_optimum, (SAME_SHAPE,)),
     (check_gradcheck, (untagged("no_gradcheck"), DIFFERENTIABLE)),

@@ -101,3 +101,52 @@ def _nothing_to_differentiate(subject: RegisteredSpec) -> str | None:
 
 
 DIFFERENTIABLE = Needs("a floating-point input (a penalty: model= in the example)", _nothing_to_differentiate)
+
+
+def _example_target(subject: RegisteredSpec) -> object:
+    return make(subject, batch_size=3, dtype=torch.float32).target
+
+
+#: Targets whose dtype the integer rule of :mod:`losskit.inputs` governs (class indices and labels).
+INTEGER_KINDS = ("class_indices", "labels")
+#: Targets of values, whose dtype the conversion rule of :mod:`losskit.inputs` governs.
+VALUE_KINDS = ("same_shape", "binary", "signs", "soft")
+
+
+def _no_integer_target(subject: RegisteredSpec) -> str | None:
+    kind = subject.spec.contract.target
+    if kind not in INTEGER_KINDS:
+        return f"the contract's target is {kind!r}, not class indices or labels"
+    target = _example_target(subject)
+    if not isinstance(target, Tensor) or target.is_floating_point() or target.dtype == torch.bool:
+        return "the example's target is not an integer tensor"
+    return None
+
+
+INTEGER_TARGET = Needs("integer class indices or labels as target", _no_integer_target)
+
+
+def _no_value_target(subject: RegisteredSpec) -> str | None:
+    kind = subject.spec.contract.target
+    if kind not in VALUE_KINDS:
+        return f"the contract's target is {kind!r}, not values, {{0, 1}}, ±1 or probabilities"
+    if is_penalty(subject):
+        return "a penalty ignores its target"
+    target = _example_target(subject)
+    if not isinstance(target, Tensor) or not target.is_floating_point():
+        return "the example's target is not a floating-point tensor"
+    return None
+
+
+VALUE_TARGET = Needs("a floating target of values ({0, 1}, ±1, probabilities)", _no_value_target)
+
+
+def _runs_a_model(subject: RegisteredSpec) -> str | None:
+    if is_penalty(subject):
+        return None  # a penalty reads its model's parameters; it does not run it
+    if model_of(make(subject, batch_size=3, dtype=torch.float32)) is not None:
+        return "the loss runs the model= of its context, whose outputs autocast rightly computes in bfloat16"
+    return None
+
+
+NO_MODEL_RUN = Needs("no model= to run in the example's context (a penalty's is only read)", _runs_a_model)

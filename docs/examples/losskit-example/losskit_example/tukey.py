@@ -1,13 +1,12 @@
 """Tukey's biweight (bisquare) robust loss (Beaton & Tukey, Technometrics 1974)."""
 
-from __future__ import annotations
-
 from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .reference import tukey_biweight_reference
@@ -41,15 +40,15 @@ class TukeyBiweightLoss(Loss, name="tukey_biweight"):
     illustrated on band-spectroscopic data. Technometrics 16(2):147-185, 1974.
     """
 
-    c: float = param(4.685, "tuning constant: residuals beyond c cost c^2/6 and get no gradient", gt=0)
+    c: float = param(4.685, "tuning constant: residuals beyond c cost c^2/6 and get no gradient", gt=0, finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, c: float, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        check_same_shape("tukey_biweight", input, target, floating=True)
+        target = check_value_target("tukey_biweight", input, target)  # same shape; in input's precision
         # (1 - (r/c)^2) clamped at 0 is the whole case split: beyond c the loss is flat and its gradient 0.
-        inside = (1 - ((input - target) / c).square()).clamp_min(0)
-        return reduce(c * c / 6 * (1 - inside.pow(3)), reduction, weight=weight, owner="tukey_biweight")
+        inside = (1 - ((working(input) - target) / c).square()).clamp_min(0)
+        return reduce(output(c * c / 6 * (1 - inside.pow(3)), input), reduction, weight=weight, owner="tukey_biweight")
 
 
 tukey_biweight_loss = TukeyBiweightLoss.functional

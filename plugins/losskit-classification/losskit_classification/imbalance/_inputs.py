@@ -10,7 +10,7 @@ from torch import Tensor
 from losskit import param
 from losskit.contract import BINARY_LOGITS
 from losskit.errors import LossInputError
-from losskit.inputs import check_class_indices, check_floating, check_ndim, check_same_shape, check_value_set
+from losskit.inputs import check_class_indices, check_floating, check_ndim, check_value_set, check_value_target
 
 #: Multi-label logits ``(N, C)`` with ``{0, 1}`` targets of the same shape.
 MULTILABEL_LOGITS = BINARY_LOGITS.with_shapes(
@@ -29,26 +29,27 @@ SAMPLES_PER_CLASS = param(
 )
 
 
-def check_logits_and_labels(owner: str, input: Tensor, target: Tensor) -> None:
-    """Logits ``(N, C)`` and integer class indices ``(N,)`` in ``[0, C)``."""
+def check_logits_and_labels(owner: str, input: Tensor, target: Tensor) -> Tensor:
+    """Logits ``(N, C)`` and integer class indices ``(N,)`` in ``[0, C)``, of any integer dtype; returns them as int64."""
     check_floating(owner, "input", input)
     check_ndim(owner, "input", input, (2,), "(N, C): one row of class logits per sample")
-    check_class_indices(owner, target, input.shape[1])
+    target = check_class_indices(owner, target, input.shape[1])
     check_ndim(owner, "target", target, (1,), "(N,): one class index per sample")
     if target.shape[0] != input.shape[0]:
         raise LossInputError(
             f"{owner}: input has {input.shape[0]} samples but target has {target.shape[0]}; "
             "give one class index per row of logits."
         )
+    return target
 
 
-def check_multilabel(owner: str, input: Tensor, target: Tensor) -> None:
-    """Logits ``(N, C)`` and floating ``{0, 1}`` targets of the same shape."""
+def check_multilabel(owner: str, input: Tensor, target: Tensor) -> Tensor:
+    """Logits ``(N, C)`` and ``{0, 1}`` targets of the same shape (any real dtype); returns them in the working precision."""
     check_floating(owner, "input", input)
     check_ndim(owner, "input", input, (2,), "(N, C): one row of class logits per sample")
-    check_floating(owner, "target", target)
-    check_same_shape(owner, input, target)
+    target = check_value_target(owner, input, target)
     check_value_set(owner, "target", target, (0, 1), "Give one 0/1 label per class (multi-hot).")
+    return target
 
 
 def per_class(owner: str, name: str, values: Sequence[float], input: Tensor) -> Tensor:

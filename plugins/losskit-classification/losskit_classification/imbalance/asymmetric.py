@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Identity, Loss, LossSpec, param, reduction_param
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
@@ -59,8 +59,8 @@ class AsymmetricLoss(Loss, name=NAME):
     Asymmetric Loss For Multi-Label Classification. ICCV 2021.
     """
 
-    gamma_pos: float = param(0.0, "focusing parameter of the positive labels", ge=0.0)
-    gamma_neg: float = param(4.0, "focusing parameter of the negative labels", ge=0.0)
+    gamma_pos: float = param(0.0, "focusing parameter of the positive labels", ge=0.0, finite=True)
+    gamma_neg: float = param(4.0, "focusing parameter of the negative labels", ge=0.0, finite=True)
     clip: float = param(0.05, "probability margin m: negatives use p_m = max(p - m, 0)", ge=0.0, lt=1.0)
     eps: float = param(1e-8, "probabilities are clamped to at least eps inside the logarithms", gt=0.0, lt=1.0)
     reduction: Reduction = reduction_param()
@@ -77,7 +77,7 @@ class AsymmetricLoss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_multilabel(NAME, input, target)
+        target = check_multilabel(NAME, input, target)
         x, y = working(input), working(target)
         # Positives: (1 - p)^gamma_pos * log p, with log p = log sigmoid(x) (exact where p would underflow).
         positive = (gamma_pos * F.logsigmoid(-x)).exp() * F.logsigmoid(x).clamp(min=math.log(eps))
@@ -86,7 +86,7 @@ class AsymmetricLoss(Loss, name=NAME):
         one_minus_p_m = (torch.sigmoid(-x) + clip).clamp(max=1)
         negative = power(p_m, gamma_neg) * one_minus_p_m.clamp(min=eps).log()
         loss = -(y * positive + (1 - y) * negative)
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 asymmetric_loss = AsymmetricLoss.functional

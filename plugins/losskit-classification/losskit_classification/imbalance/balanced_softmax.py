@@ -6,7 +6,7 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import CLASS_LOGITS
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -62,11 +62,11 @@ class BalancedSoftmaxLoss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         x = working(input)
         log_counts = per_class(NAME, "samples_per_class", samples_per_class, input).log().to(x.dtype)
         loss = -(x + log_counts).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 balanced_softmax_loss = BalancedSoftmaxLoss.functional

@@ -10,7 +10,7 @@ from torch import Tensor
 
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -78,7 +78,7 @@ class ClassBalancedLoss(Loss, name=NAME):
     base: Literal["softmax", "sigmoid", "focal"] = param(
         "softmax", "the loss re-weighted: softmax cross-entropy, sigmoid cross-entropy or sigmoid focal"
     )
-    gamma: float = param(2.0, "focusing parameter of the 'focal' base (unused by the others)", ge=0.0)
+    gamma: float = param(2.0, "focusing parameter of the 'focal' base (unused by the others)", ge=0.0, finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
@@ -93,7 +93,7 @@ class ClassBalancedLoss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         x = working(input)
         counts = per_class(NAME, "samples_per_class", samples_per_class, input)
         class_weight = class_balanced_weights(counts, beta).to(x.dtype)[target]
@@ -107,7 +107,7 @@ class ClassBalancedLoss(Loss, name=NAME):
             if base == "focal":
                 loss = loss * power(one_hot * torch.sigmoid(-x) + (1 - one_hot) * torch.sigmoid(x), gamma)
             loss = loss.sum(dim=1)
-        return reduce((class_weight * loss).to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(class_weight * loss, input), reduction, weight=weight, owner=NAME)
 
 
 class_balanced_loss = ClassBalancedLoss.functional

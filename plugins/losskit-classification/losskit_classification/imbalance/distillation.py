@@ -9,7 +9,7 @@ from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_floating
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from ._examples import student_teacher_logits
@@ -58,7 +58,7 @@ class DistillationLoss(Loss, name=NAME):
     NIPS 2014 Deep Learning Workshop, arXiv:1503.02531.
     """
 
-    temperature: float = param(4.0, "softmax temperature T of both teacher and student in the soft term", gt=0.0)
+    temperature: float = param(4.0, "softmax temperature T of both teacher and student in the soft term", gt=0.0, finite=True)
     alpha: float = param(
         0.9, "weight of the soft (teacher) term; 1 - alpha weighs the hard-label cross-entropy", ge=0.0, le=1.0
     )
@@ -75,7 +75,7 @@ class DistillationLoss(Loss, name=NAME):
         teacher_logits: Tensor,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         check_floating(NAME, "teacher_logits", teacher_logits)
         if teacher_logits.shape != input.shape:
             raise LossInputError(
@@ -85,12 +85,13 @@ class DistillationLoss(Loss, name=NAME):
         x = working(input)
         log_student = (x / temperature).log_softmax(dim=1)
         log_teacher = (teacher_logits.detach().to(x.dtype) / temperature).log_softmax(dim=1)
-        # 0 log 0 = 0: a class the teacher rules out (logit -inf) adds nothing, not 0 * -inf = nan.
+        # 0 log 0 = 0: a class the teacher rules out (logit -inf) adds nothing, not 0 * -inf = nan;
+        # a NaN teacher probability stays NaN (p > 0 would read it as 0 and drop the row's soft term).
         p_teacher = log_teacher.exp()
-        soft = torch.where(p_teacher > 0, p_teacher * (log_teacher - log_student), 0).sum(dim=1)
+        soft = torch.where(p_teacher == 0, 0, p_teacher * (log_teacher - log_student)).sum(dim=1)
         hard = -x.log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
         loss = alpha * temperature**2 * soft + (1 - alpha) * hard
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 distillation_loss = DistillationLoss.functional

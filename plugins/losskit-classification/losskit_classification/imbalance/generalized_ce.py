@@ -6,7 +6,7 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -56,11 +56,11 @@ class GeneralizedCELoss(Loss, name=NAME):
     def compute(
         input: Tensor, target: Tensor, *, q: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
         # (1 - p^q) / q = -expm1(q log p) / q: accurate for small q, where it tends to -log p.
         loss = -(q * log_p_y).expm1() / q
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 generalized_ce_loss = GeneralizedCELoss.functional

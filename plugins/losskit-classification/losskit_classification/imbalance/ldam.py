@@ -7,7 +7,7 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -63,9 +63,9 @@ class LDAMLoss(Loss, name=NAME):
     """
 
     samples_per_class: tuple[float, ...] = SAMPLES_PER_CLASS
-    max_m: float = param(0.5, "margin of the rarest class; the others get max_m * (n_min / n_c)^(1/4)", gt=0.0)
+    max_m: float = param(0.5, "margin of the rarest class; the others get max_m * (n_min / n_c)^(1/4)", gt=0.0, finite=True)
     s: float = param(
-        30.0, "scale applied to the margin-adjusted logits (1 gives the paper's equation as written)", gt=0.0
+        30.0, "scale applied to the margin-adjusted logits (1 gives the paper's equation as written)", gt=0.0, finite=True
     )
     reduction: Reduction = reduction_param()
 
@@ -80,13 +80,13 @@ class LDAMLoss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         x = working(input)
         counts = per_class(NAME, "samples_per_class", samples_per_class, input)
         margin = ldam_margins(counts, max_m).to(x.dtype)[target]
         shifted = x - F.one_hot(target.long(), x.shape[1]).to(x.dtype) * margin.unsqueeze(1)
         loss = -(s * shifted).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 ldam_loss = LDAMLoss.functional

@@ -9,7 +9,7 @@ from torch import Tensor
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
 from losskit.errors import InvalidParamError
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -69,7 +69,7 @@ class LogitAdjustedLoss(Loss, name=NAME):
     Long-tail learning via logit adjustment. ICLR 2021.
     """
 
-    tau: float = param(1.0, "temperature of the adjustment tau * log(prior); 0 gives cross-entropy", ge=0.0)
+    tau: float = param(1.0, "temperature of the adjustment tau * log(prior); 0 gives cross-entropy", ge=0.0, finite=True)
     class_priors: tuple[float, ...] | None = param(
         None, "prior probability of each class (normalised to sum to 1); give this or samples_per_class",
         gt=0.0, check=one_per_class,
@@ -96,12 +96,12 @@ class LogitAdjustedLoss(Loss, name=NAME):
         weight: Tensor | None = None,
     ) -> Tensor:
         source, values = _prior_source(class_priors, samples_per_class)
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         priors = per_class(NAME, source, values, input)
         x = working(input)
         adjusted = x + (tau * (priors / priors.sum()).log()).to(x.dtype)
         loss = -adjusted.log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 logit_adjusted_loss = LogitAdjustedLoss.functional

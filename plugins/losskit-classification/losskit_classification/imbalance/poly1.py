@@ -6,7 +6,7 @@ from torch import Tensor
 
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -52,7 +52,7 @@ class Poly1Loss(Loss, name=NAME):
     PolyLoss: A Polynomial Expansion Perspective of Classification Loss Functions. ICLR 2022.
     """
 
-    epsilon: float = param(1.0, "coefficient of the (1 - p_t) term; 0 gives cross-entropy", ge=-1.0)
+    epsilon: float = param(1.0, "coefficient of the (1 - p_t) term; 0 gives cross-entropy", ge=-1.0, finite=True)
     label_smoothing: float = param(
         0.0, "mass spread uniformly over the classes, as in cross_entropy", ge=0.0, le=1.0
     )
@@ -68,7 +68,7 @@ class Poly1Loss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         log_p = working(input).log_softmax(dim=1)
         num_classes = input.shape[1]
         # q = (1 - smooth) * onehot(y) + smooth / C, written without building the one-hot.
@@ -76,7 +76,7 @@ class Poly1Loss(Loss, name=NAME):
         ce = -(1 - label_smoothing) * log_p_y - label_smoothing / num_classes * log_p.sum(dim=1)
         p_t = (1 - label_smoothing) * log_p_y.exp() + label_smoothing / num_classes
         loss = ce + epsilon * (1 - p_t)
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 poly1_loss = Poly1Loss.functional

@@ -6,7 +6,7 @@ from torch import Tensor
 
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -50,9 +50,9 @@ class SymmetricCELoss(Loss, name=NAME):
     Learning with Noisy Labels. ICCV 2019.
     """
 
-    alpha: float = param(0.1, "weight of the cross-entropy term", ge=0.0)
-    beta: float = param(1.0, "weight of the reverse cross-entropy term", ge=0.0)
-    log_zero: float = param(-4.0, "A: the value log 0 is clipped to in the reverse cross-entropy", lt=0.0)
+    alpha: float = param(0.1, "weight of the cross-entropy term", ge=0.0, finite=True)
+    beta: float = param(1.0, "weight of the reverse cross-entropy term", ge=0.0, finite=True)
+    log_zero: float = param(-4.0, "A: the value log 0 is clipped to in the reverse cross-entropy", lt=0.0, finite=True)
     reduction: Reduction = reduction_param()
 
     @staticmethod
@@ -66,12 +66,12 @@ class SymmetricCELoss(Loss, name=NAME):
         reduction: Reduction,
         weight: Tensor | None = None,
     ) -> Tensor:
-        check_logits_and_labels(NAME, input, target)
+        target = check_logits_and_labels(NAME, input, target)
         log_p_y = working(input).log_softmax(dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
         # RCE = -sum_k p_k log q_k with q one-hot and log 0 := A: only the k != y terms remain, -A (1 - p_y).
         reverse = -log_zero * -log_p_y.expm1()
         loss = alpha * -log_p_y + beta * reverse
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=NAME)
+        return reduce(output(loss, input), reduction, weight=weight, owner=NAME)
 
 
 symmetric_ce_loss = SymmetricCELoss.functional

@@ -29,8 +29,9 @@ def check_class_input(owner: str, input: Tensor) -> None:
         )
 
 
-def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_index: int | None = None) -> None:
-    """``input (N, C, *)`` floating and ``target (N, *)`` integer class indices in ``[0, C)``."""
+def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_index: int | None = None) -> Tensor:
+    """``input (N, C, *)`` floating and ``target (N, *)`` integer class indices in ``[0, C)`` (any integer dtype);
+    returns them as int64."""
     check_class_input(owner, input)
     check_tensor(owner, "target", target)
     expected = (input.shape[0], *input.shape[2:])
@@ -42,7 +43,7 @@ def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_inde
             f"{owner}: target must hold one class index per sample, shape {expected} for input "
             f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
         )
-    check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)
+    return check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)
 
 
 def check_signs(owner: str, target: Tensor) -> None:
@@ -73,3 +74,9 @@ def kept_weights(target: Tensor, ignore_index: int, class_weights: Tensor | None
     if class_weights is None:
         return kept.to(dtype)
     return torch.where(kept, class_weights[torch.where(kept, target, 0)], 0).to(dtype)
+
+
+def nan_rows(loss: Tensor, input: Tensor) -> Tensor:
+    """``loss`` (one value per row of ``input``) made NaN where the row holds a NaN: torch's margin kernels
+    test ``margin - x_y + x_i > 0``, which is false for NaN, and would score such a row as a finite number."""
+    return torch.where(input.isnan().any(dim=1), torch.nan, loss)

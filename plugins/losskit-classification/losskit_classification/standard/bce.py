@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, reduction_param
-from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.inputs import check_value_target, check_values_in
+from losskit.precision import no_autocast, output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import binary_probabilities
@@ -44,11 +45,12 @@ class BCELoss(Loss, name="bce"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        check_same_shape("bce", input, target, floating=True)
-        check_floating("bce", "target", target)
+        target = check_value_target("bce", input, target)
         check_values_in("bce", "input", input, 0.0, 1.0, "bce takes probabilities; for logits use bce_with_logits.")
         check_values_in("bce", "target", target, 0.0, 1.0)
-        return reduce(F.binary_cross_entropy(input, target, reduction="none"), reduction, weight=weight, owner="bce")
+        with no_autocast(input):  # in float32 already; CUDA autocast refuses binary_cross_entropy
+            loss = F.binary_cross_entropy(working(input), target, reduction="none")
+        return reduce(output(loss, input), reduction, weight=weight, owner="bce")
 
 
 bce_loss = BCELoss.functional

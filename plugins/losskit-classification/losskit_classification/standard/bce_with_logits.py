@@ -9,7 +9,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import BINARY_LOGITS
 from losskit.errors import LossInputError
-from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.inputs import check_value_target, check_values_in
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
@@ -57,7 +58,7 @@ class BCEWithLogitsLoss(Loss, name="bce_with_logits"):
     """
 
     pos_weight: tuple[float, ...] | None = param(
-        None, "weight of the positive term per class (length of the last input dim, or 1), or None", ge=0
+        None, "weight of the positive term per class (length of the last input dim, or 1), or None", ge=0, finite=True
     )
     reduction: Reduction = reduction_param()
 
@@ -71,13 +72,11 @@ class BCEWithLogitsLoss(Loss, name="bce_with_logits"):
         weight: Tensor | None = None,
     ) -> Tensor:
         owner = "bce_with_logits"
-        check_same_shape(owner, input, target, floating=True)
-        check_floating(owner, "target", target)
+        target = check_value_target(owner, input, target)
         check_values_in(owner, "target", target, 0.0, 1.0)
-        loss = F.binary_cross_entropy_with_logits(
-            input, target, pos_weight=_pos_weight_tensor(pos_weight, input), reduction="none"
-        )
-        return reduce(loss, reduction, weight=weight, owner=owner)
+        x = working(input)
+        loss = F.binary_cross_entropy_with_logits(x, target, pos_weight=_pos_weight_tensor(pos_weight, x), reduction="none")
+        return reduce(output(loss, input), reduction, weight=weight, owner=owner)
 
 
 bce_with_logits_loss = BCEWithLogitsLoss.functional

@@ -8,7 +8,8 @@ from torch import Tensor
 from losskit import Loss, LossSpec, Param, ignore_index_param, reduction_param
 from losskit.contract import DENSE_CLASS_LOGITS
 from losskit.errors import LossInputError
-from losskit.inputs import check_tensor, check_values_in
+from losskit.inputs import check_tensor, check_value_target, check_values_in
+from losskit.precision import output
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -83,16 +84,16 @@ class CrossEntropyLoss(Loss, name="cross_entropy"):
                     f"{owner}: a floating target is read as class probabilities and must have the input's shape "
                     f"{tuple(input.shape)}, got {tuple(target.shape)}. For class indices pass target.long()."
                 )
+            target = check_value_target(owner, input, target)  # any real dtype, in the working precision
             check_values_in(owner, "probability targets", target, 0.0, 1.0, "Each row should be a distribution.")
             denominator = None  # the number of samples
         else:
-            check_class_target(owner, input, target, ignore_index=ignore_index)
-            target = target.long()  # any integer dtype passed the check; torch's kernel takes int64 (a no-op for it)
+            target = check_class_target(owner, input, target, ignore_index=ignore_index)  # any integer dtype, as int64
             denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
         loss = F.cross_entropy(
             input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"
         )
-        return reduce(loss, reduction, denominator=denominator, owner=owner)
+        return output(reduce(loss, reduction, denominator=denominator, owner=owner), input)
 
 
 cross_entropy_loss = CrossEntropyLoss.functional

@@ -9,7 +9,7 @@ from torch import Tensor
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.errors import LossInputError
 from losskit.inputs import check_floating, check_ndim, check_tensor
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import ctc_alignments
@@ -27,13 +27,17 @@ def _check_lengths(what: str, lengths: Tensor, batch: int, high: int) -> None:
         raise LossInputError(f"ctc: {what} must lie in [0, {high}], got {lengths.tolist()}.")
 
 
-def _check(input: Tensor, target: Tensor, input_lengths: Tensor, target_lengths: Tensor, blank: int) -> None:
+def _check(input: Tensor, target: Tensor, input_lengths: Tensor, target_lengths: Tensor, blank: int) -> Tensor:
+    """Checks every argument; returns the target as int64 (any integer dtype is accepted)."""
     check_floating("ctc", "input", input)
     check_ndim("ctc", "input", input, (3,), "(T, N, C) log-probabilities (time first, as torch.nn.CTCLoss)")
     check_tensor("ctc", "target", target)
     steps, batch, classes = input.shape
-    if target.dtype not in (torch.long, torch.int):
-        raise LossInputError(f"ctc: target must hold integer class indices (torch.long), got {target.dtype}.")
+    if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
+        raise LossInputError(
+            f"ctc: target must hold integer class indices (any integer dtype, e.g. torch.long), got {target.dtype}."
+        )
+    target = target.long()
     if blank >= classes:
         raise LossInputError(f"ctc: blank={blank} is not a class of the input, which has {classes} classes.")
     _check_lengths("input_lengths", input_lengths, batch, steps)
@@ -59,6 +63,7 @@ def _check(input: Tensor, target: Tensor, input_lengths: Tensor, target_lengths:
             f"ctc: target labels must be classes in [0, {classes}) other than blank={blank}, "
             f"got {labels[bad][0].item()}."
         )
+    return target
 
 
 class CTCLoss(Loss, name="ctc"):
@@ -112,7 +117,7 @@ class CTCLoss(Loss, name="ctc"):
         input_lengths: Tensor,
         target_lengths: Tensor,
     ) -> Tensor:
-        _check(input, target, input_lengths, target_lengths, blank)
+        target = _check(input, target, input_lengths, target_lengths, blank)
         # torch's CTC kernels take float32/float64 only; half precision is computed in float32.
         # torch's CTC backward returns the gradient of the loss of log_softmax(input), which is the true
         # gradient only for normalised input. Normalising here (a no-op on log-probabilities) makes the
@@ -126,7 +131,7 @@ class CTCLoss(Loss, name="ctc"):
             )
         if reduction == "mean":  # each loss over its target length, then the mean over the batch
             loss = loss / target_lengths.to(loss.dtype).clamp_min(1)
-        return reduce(loss, reduction, owner="ctc").to(input.dtype)
+        return output(reduce(loss, reduction, owner="ctc"), input)
 
 
 ctc_loss = CTCLoss.functional

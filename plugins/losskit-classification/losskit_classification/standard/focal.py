@@ -10,7 +10,7 @@ from torch import Tensor
 from losskit import Identity, Loss, LossSpec, Param, ignore_index_param, param, reduction_param
 from losskit.contract import DENSE_CLASS_LOGITS
 from losskit.errors import LossInputError
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
@@ -18,7 +18,7 @@ from ._classes import check_class_target
 from .reference import focal_reference
 
 #: Shared with sigmoid_focal.
-GAMMA = Param("gamma", 2.0, "focusing parameter: 0 gives cross-entropy, larger down-weights easy examples", ge=0.0)
+GAMMA = Param("gamma", 2.0, "focusing parameter: 0 gives cross-entropy, larger down-weights easy examples", ge=0.0, finite=True)
 
 
 def _alpha_of_target(alpha: float | tuple[float, ...] | None, target: Tensor, input: Tensor) -> Tensor | float:
@@ -70,7 +70,7 @@ class FocalLoss(Loss, name="focal"):
 
     gamma: float = GAMMA
     alpha: float | tuple[float, ...] | None = param(
-        None, "class balancing weight: one float for every class, one per class (length C), or None", ge=0.0
+        None, "class balancing weight: one float for every class, one per class (length C), or None", ge=0.0, finite=True
     )
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
@@ -85,7 +85,7 @@ class FocalLoss(Loss, name="focal"):
         ignore_index: int,
         reduction: Reduction,
     ) -> Tensor:
-        check_class_target("focal", input, target, ignore_index=ignore_index)
+        target = check_class_target("focal", input, target, ignore_index=ignore_index)
         x = working(input)
         kept = target != ignore_index
         index = torch.where(kept, target, 0)
@@ -100,7 +100,7 @@ class FocalLoss(Loss, name="focal"):
             log_rest = x.masked_fill(is_target, float("-inf")).logsumexp(dim=1) - log_norm
             loss = loss * torch.exp(gamma * log_rest)
         loss = torch.where(kept, loss * _alpha_of_target(alpha, index, x), 0)
-        return reduce(loss, reduction, denominator=kept.sum(), owner="focal").to(input.dtype)
+        return output(reduce(loss, reduction, denominator=kept.sum(), owner="focal"), input)
 
 
 focal_loss = FocalLoss.functional

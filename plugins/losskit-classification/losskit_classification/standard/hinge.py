@@ -6,20 +6,21 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, Param, reduction_param
 from losskit.contract import SIGN_LOGITS
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import sign_targets
 from ._classes import check_signs
 from .reference import hinge_reference, squared_hinge_reference
 
-MARGIN = Param("margin", 1.0, "the score y * x below which a sample is penalised", ge=0.0)
+MARGIN = Param("margin", 1.0, "the score y * x below which a sample is penalised", ge=0.0, finite=True)
 
 
 def _hinge(owner: str, input: Tensor, target: Tensor, margin: float) -> Tensor:
-    check_same_shape(owner, input, target, floating=True)
+    target = check_value_target(owner, input, target)
     check_signs(owner, target)
-    return (margin - target * input).clamp_min(0)
+    return (margin - target * working(input)).clamp_min(0)
 
 
 class HingeLoss(Loss, name="hinge"):
@@ -56,7 +57,7 @@ class HingeLoss(Loss, name="hinge"):
     def compute(
         input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
-        return reduce(_hinge("hinge", input, target, margin), reduction, weight=weight, owner="hinge")
+        return reduce(output(_hinge("hinge", input, target, margin), input), reduction, weight=weight, owner="hinge")
 
 
 class SquaredHingeLoss(Loss, name="squared_hinge"):
@@ -92,7 +93,7 @@ class SquaredHingeLoss(Loss, name="squared_hinge"):
         input: Tensor, target: Tensor, *, margin: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
         loss = _hinge("squared_hinge", input, target, margin).square()
-        return reduce(loss, reduction, weight=weight, owner="squared_hinge")
+        return reduce(output(loss, input), reduction, weight=weight, owner="squared_hinge")
 
 
 hinge_loss = HingeLoss.functional

@@ -8,7 +8,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
-from losskit.inputs import check_floating, check_same_shape, check_values_in
+from losskit.inputs import check_value_target, check_values_in
+from losskit.precision import output, working
 from losskit.reduction import reduce
 
 from .._examples import log_probabilities_and_probabilities
@@ -49,12 +50,11 @@ class KLDivLoss(Loss, name="kl_div"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, log_target: bool, reduction: KLReduction) -> Tensor:
-        check_same_shape("kl_div", input, target, floating=True)
-        check_floating("kl_div", "target", target)
+        target = check_value_target("kl_div", input, target)
         if not log_target:
             hint = "Targets are probabilities; for log-probabilities set log_target=True."
             check_values_in("kl_div", "target", target, 0.0, 1.0, hint)
-        loss = F.kl_div(input, target, reduction="none", log_target=log_target)
+        loss = output(F.kl_div(working(input), target, reduction="none", log_target=log_target), input)
         if reduction == "batchmean":  # the sum over the batch size N
             return reduce(loss, "mean", denominator=input.shape[0] if input.dim() else 1, owner="kl_div")
         return reduce(loss, reduction, owner="kl_div")

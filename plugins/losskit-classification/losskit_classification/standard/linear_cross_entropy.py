@@ -17,6 +17,7 @@ from losskit import Loss, LossSpec, ignore_index_param, param, reduction_param
 from losskit.contract import EMBEDDINGS_AND_CLASSES
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_ndim, check_tensor
+from losskit.precision import no_autocast, output
 from losskit.reduction import Reduction, reduce
 
 from .._examples import hidden_states
@@ -56,7 +57,7 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
             loss[rows] = log_norm[rows] - (1 - smoothing) * target_logit - smoothing * logits.mean(dim=1)
         ctx.save_for_backward(hidden, weight, bias, index, kept, log_norm)
         ctx.smoothing, ctx.chunk_size = smoothing, chunk_size
-        return torch.where(kept, loss, 0).to(hidden.dtype)
+        return torch.where(kept, loss, 0)  # in the working precision; the caller gives the output dtype
 
     @staticmethod
     def backward(ctx: Any, grad_loss: Tensor) -> tuple[Tensor | None, ...]:
@@ -85,7 +86,7 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
         return grad_hidden, grad_weight, grad_bias, None, None, None, None
 
 
-def _check(input: Tensor, target: Tensor, weight: Tensor, bias: Tensor | None, ignore_index: int) -> None:
+def _check(input: Tensor, target: Tensor, weight: Tensor, bias: Tensor | None, ignore_index: int) -> Tensor:
     owner = "linear_cross_entropy"
     check_floating(owner, "input", input)
     check_ndim(owner, "input", input, (2,), "(N, H) hidden states (flatten any sequence dims into N)")
@@ -109,7 +110,7 @@ def _check(input: Tensor, target: Tensor, weight: Tensor, bias: Tensor | None, i
             f"{owner}: target must hold one class index per row of input, shape ({input.shape[0]},), "
             f"got {tuple(target.shape)}."
         )
-    check_class_indices(owner, target, weight.shape[0], ignore_index=ignore_index)
+    return check_class_indices(owner, target, weight.shape[0], ignore_index=ignore_index)
 
 
 class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
@@ -166,13 +167,14 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
         classifier_weight: Tensor,
         classifier_bias: Tensor | None = None,
     ) -> Tensor:
-        _check(input, target, classifier_weight, classifier_bias, ignore_index)
+        target = _check(input, target, classifier_weight, classifier_bias, ignore_index)
         kept = target != ignore_index
         index = torch.where(kept, target, 0)
-        loss = _ChunkedLinearCrossEntropy.apply(
-            input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk_size
-        )
-        return reduce(loss, reduction, denominator=kept.sum(), owner="linear_cross_entropy")
+        with no_autocast(input):  # autocast would compute the logits of float32 hidden states in bfloat16
+            loss = _ChunkedLinearCrossEntropy.apply(
+                input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk_size
+            )
+        return reduce(output(loss, input), reduction, denominator=kept.sum(), owner="linear_cross_entropy")
 
 
 linear_cross_entropy_loss = LinearCrossEntropyLoss.functional

@@ -8,11 +8,11 @@ from torch import Tensor
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
 from losskit.inputs import check_ndim
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import class_index_logits
-from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor
+from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor, nan_rows
 from .reference import multi_margin_reference
 
 
@@ -44,7 +44,7 @@ class MultiMarginLoss(Loss, name="multi_margin"):
     """
 
     p: int = param(1, "exponent of the hinge: 1 or 2", choices=(1, 2))
-    margin: float = param(1.0, "required gap between the target score and the others", ge=0.0)
+    margin: float = param(1.0, "required gap between the target score and the others", ge=0.0, finite=True)
     class_weights: tuple[float, ...] | None = CLASS_WEIGHTS
     reduction: Reduction = reduction_param()
 
@@ -58,12 +58,12 @@ class MultiMarginLoss(Loss, name="multi_margin"):
         class_weights: tuple[float, ...] | None,
         reduction: Reduction,
     ) -> Tensor:
-        check_class_target("multi_margin", input, target)
+        target = check_class_target("multi_margin", input, target)
         check_ndim("multi_margin", "input", input, (2,), "(N, C)")
         work = working(input)  # torch has no half-precision CPU kernel
         weights = class_weight_tensor("multi_margin", class_weights, work)
         loss = F.multi_margin_loss(work, target.long(), p=p, margin=margin, weight=weights, reduction="none")
-        return reduce(loss.to(input.dtype), reduction, owner="multi_margin")
+        return reduce(output(nan_rows(loss, work), input), reduction, owner="multi_margin")
 
 
 multi_margin_loss = MultiMarginLoss.functional

@@ -10,27 +10,31 @@ from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import CLASS_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_ndim, check_same_shape
-from losskit.precision import working
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import padded_label_lists
+from ._classes import nan_rows
 from .reference import multilabel_margin_reference
 
 
-def _check_label_lists(input: Tensor, target: Tensor) -> None:
+def _check_label_lists(input: Tensor, target: Tensor) -> Tensor:
+    """Label lists of any integer dtype, returned as int64 (torch's kernel takes nothing else)."""
     owner = "multilabel_margin"
     check_same_shape(owner, input, target, floating=True)
     check_ndim(owner, "input", input, (2,), "(N, C)")
-    if target.dtype != torch.long:
+    if target.is_floating_point() or target.dtype == torch.bool or target.is_complex():
         raise LossInputError(
-            f"{owner}: target must hold torch.long label indices padded with -1 (e.g. [3, 0, -1, -1]), "
+            f"{owner}: target must hold integer label indices padded with -1 (e.g. [3, 0, -1, -1]), "
             f"got {target.dtype}. For a {{0, 1}} multi-hot target use multilabel_soft_margin or bce_with_logits."
         )
+    target = target.long()
     if target.numel() and not bool(((target >= -1) & (target < input.shape[1])).all()):
         bad = target[(target < -1) | (target >= input.shape[1])][0].item()
         raise LossInputError(
             f"{owner}: target values must be label indices in [0, {input.shape[1]}) or -1 (padding), got {bad}."
         )
+    return target
 
 
 class MultiLabelMarginLoss(Loss, name="multilabel_margin"):
@@ -63,10 +67,10 @@ class MultiLabelMarginLoss(Loss, name="multilabel_margin"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction) -> Tensor:
-        _check_label_lists(input, target)
+        target = _check_label_lists(input, target)
         work = working(input)  # torch has no half-precision CPU kernel
         loss = F.multilabel_margin_loss(work, target, reduction="none")
-        return reduce(loss.to(input.dtype), reduction, owner="multilabel_margin")
+        return reduce(output(nan_rows(loss, work), input), reduction, owner="multilabel_margin")
 
 
 multilabel_margin_loss = MultiLabelMarginLoss.functional

@@ -7,7 +7,8 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import BINARY_LOGITS
-from losskit.inputs import check_floating, check_ndim, check_same_shape, check_values_in
+from losskit.inputs import check_ndim, check_value_target, check_values_in
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
@@ -48,13 +49,12 @@ class MultiLabelSoftMarginLoss(Loss, name="multilabel_soft_margin"):
         input: Tensor, target: Tensor, *, class_weights: tuple[float, ...] | None, reduction: Reduction
     ) -> Tensor:
         owner = "multilabel_soft_margin"
-        check_same_shape(owner, input, target, floating=True)
-        check_floating(owner, "target", target)
+        target = check_value_target(owner, input, target)
         check_ndim(owner, "input", input, (2,), "(N, C)")
         check_values_in(owner, "target", target, 0.0, 1.0, "Targets are multi-hot {0, 1} per class.")
-        weights = class_weight_tensor(owner, class_weights, input)
-        loss = F.multilabel_soft_margin_loss(input, target, weight=weights, reduction="none")
-        return reduce(loss, reduction, owner=owner)
+        x = working(input)
+        loss = F.multilabel_soft_margin_loss(x, target, weight=class_weight_tensor(owner, class_weights, x), reduction="none")
+        return reduce(output(loss, input), reduction, owner=owner)
 
 
 multilabel_soft_margin_loss = MultiLabelSoftMarginLoss.functional

@@ -54,7 +54,7 @@ class NLLLoss(Loss, name="nll"):
         ignore_index: int,
         reduction: Reduction,
     ) -> Tensor:
-        check_class_target("nll", input, target, ignore_index=ignore_index)
+        target = check_class_target("nll", input, target, ignore_index=ignore_index)
         weights = class_weight_tensor("nll", class_weights, input)
         loss = F.nll_loss(input, target.long(), weight=weights, ignore_index=ignore_index, reduction="none")
         denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()

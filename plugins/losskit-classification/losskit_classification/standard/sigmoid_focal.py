@@ -8,8 +8,8 @@ from torch import Tensor
 
 from losskit import Identity, Loss, LossSpec, param, reduction_param
 from losskit.contract import BINARY_LOGITS
-from losskit.inputs import check_floating, check_same_shape, check_values_in
-from losskit.precision import working
+from losskit.inputs import check_value_target, check_values_in
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import multilabel_logits
@@ -66,11 +66,9 @@ class SigmoidFocalLoss(Loss, name="sigmoid_focal"):
         weight: Tensor | None = None,
     ) -> Tensor:
         owner = "sigmoid_focal"
-        check_same_shape(owner, input, target, floating=True)
-        check_floating(owner, "target", target)
-        check_values_in(owner, "target", target, 0.0, 1.0, "Targets are {0, 1} labels (or probabilities).")
+        y = check_value_target(owner, input, target)  # in the working precision, as x
+        check_values_in(owner, "target", y, 0.0, 1.0, "Targets are {0, 1} labels (or probabilities).")
         x = working(input)
-        y = target if x is input else target.float()  # half precision: both in float32
         loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
         if gamma > 0:
             # 1 - p_t as a sum of two non-negative terms: exact in both tails, where 1 - sigmoid(x) is not.
@@ -81,7 +79,7 @@ class SigmoidFocalLoss(Loss, name="sigmoid_focal"):
             loss = loss * factor
         if alpha is not None:
             loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-        return reduce(loss.to(input.dtype), reduction, weight=weight, owner=owner)
+        return reduce(output(loss, input), reduction, weight=weight, owner=owner)
 
 
 sigmoid_focal_loss = SigmoidFocalLoss.functional

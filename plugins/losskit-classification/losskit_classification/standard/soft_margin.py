@@ -7,7 +7,8 @@ from torch import Tensor
 
 from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import SIGN_LOGITS
-from losskit.inputs import check_same_shape
+from losskit.inputs import check_value_target
+from losskit.precision import output, working
 from losskit.reduction import Reduction, reduce
 
 from .._examples import sign_targets
@@ -44,10 +45,10 @@ class SoftMarginLoss(Loss, name="soft_margin"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
-        check_same_shape("soft_margin", input, target, floating=True)
+        target = check_value_target("soft_margin", input, target)
         check_signs("soft_margin", target)
         # softplus(-y x) = log(1 + exp(-y x)) without the overflow of torch's soft_margin_loss at |x| > 88 (float32)
-        return reduce(F.softplus(-target * input), reduction, weight=weight, owner="soft_margin")
+        return reduce(output(F.softplus(-target * working(input)), input), reduction, weight=weight, owner="soft_margin")
 
 
 soft_margin_loss = SoftMarginLoss.functional
