@@ -33,15 +33,16 @@ def lovasz_extension(errors: Tensor, fg: Tensor) -> Tensor:
     return (sorted_errors * increments).sum(-1)
 
 
-def units(errors: Tensor, fg: Tensor, *, per_image: bool) -> tuple[Tensor, Tensor]:
+def units(errors: Tensor, fg: Tensor, *, per_image: bool, gather: bool, owner: str) -> tuple[Tensor, Tensor]:
     """``(N, C, P)`` errors and targets as ``(U, C, P')``: each image a unit, or the whole batch one unit.
 
-    Over the batch, under ``torch.distributed``, the pixels of every rank are gathered (with gradient),
-    so that every rank sorts the global batch's errors.
+    Over the batch, under ``torch.distributed`` and with ``gather``, the pixels of every rank are gathered
+    (with gradient), so that every rank sorts the global batch's errors; ``owner`` (the loss's name) is what
+    a collective's error names.
     """
     if per_image:
         return errors, fg
     c = errors.shape[1]
     rows = torch.stack([errors, fg], dim=-1).permute(0, 2, 1, 3).reshape(-1, c, 2)  # (N * P, C, 2)
-    rows = all_gather_cat(rows)
+    rows = all_gather_cat(rows, gather=gather, owner=owner)
     return rows[..., 0].T.unsqueeze(0), rows[..., 1].T.unsqueeze(0)

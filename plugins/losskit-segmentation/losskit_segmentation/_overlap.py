@@ -2,8 +2,9 @@
 
 With ``per_image=True`` each sum runs over one image's pixels, giving ``(N, C)``; with
 ``per_image=False`` over every pixel of the batch, giving ``(C,)``. Under ``torch.distributed`` the
-batch sums are all-reduced (with gradient) over the ranks, so that every rank gets the value one
-process would compute over the global batch (gradient convention: :mod:`losskit.distributed`).
+batch sums are all-reduced (with gradient) over the ranks, so that every rank gets the value one process
+would compute over the global batch (gradient convention: :mod:`losskit.distributed`); a loss built with
+``gather=False`` sums this rank's batch only.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from losskit.precision import output
 from losskit.reduction import reduce
 
 
-def class_sums(*terms: Tensor, per_image: bool) -> tuple[Tensor, ...]:
-    """Each ``(N, C, P)`` term summed over the pixels (and the images, and the ranks, unless ``per_image``)."""
+def class_sums(*terms: Tensor, per_image: bool, gather: bool, owner: str) -> tuple[Tensor, ...]:
+    """Each ``(N, C, P)`` term summed over the pixels (and the images, and, with ``gather``, the ranks, unless
+    ``per_image``); ``owner``, the loss's name, is what a collective's error names."""
     if per_image:
         return tuple(t.sum(-1) for t in terms)
-    return tuple(all_reduce_sum(torch.stack([t.sum((0, 2)) for t in terms])).unbind(0))
+    sums = torch.stack([t.sum((0, 2)) for t in terms])
+    return tuple(all_reduce_sum(sums, gather=gather, owner=owner).unbind(0))
 
 
 def overlap_ratio(num: Tensor, den: Tensor, *, smooth: float, eps: float) -> Tensor:

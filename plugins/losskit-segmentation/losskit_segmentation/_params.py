@@ -1,12 +1,15 @@
 """Hyper-parameters shared by the segmentation losses, declared once and assigned as ``mode: str = MODE``.
 
 ``ignore_index`` and ``reduction`` are the core's :func:`~losskit.ignore_index_param` and
-:func:`~losskit.reduction_param`.
+:func:`~losskit.reduction_param`; ``gather`` is the core's :data:`losskit.distributed.GATHER`, re-exported.
 """
 
 from __future__ import annotations
 
 from losskit import Param
+from losskit.distributed import GATHER
+
+__all__ = ["ALPHA", "BETA", "EPS", "FROM_LOGITS", "GATHER", "MODE", "MODES", "PER_IMAGE", "SMOOTH"]
 
 MODES = ("multiclass", "binary", "multilabel")
 

@@ -10,7 +10,7 @@ from losskit.reduction import Reduction
 from ._examples import class_index_masks
 from ._inputs import REGION_LOGITS, probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
+from ._params import EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import dice_reference
 
 
@@ -42,6 +42,7 @@ class DiceLoss(Loss, name="dice"):
         eps: floor of the denominator, ``> 0``.
         per_image: one loss per image and class (default), or sums over the batch (batch-coupled; under
             ``torch.distributed`` the sums are all-reduced, giving the global-batch value on every rank).
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'``: the per-class losses, ``(N, C)`` with ``per_image`` else ``(C,)``;
             ``'sum'``: their sum; ``'mean'``: their mean (over classes, and images).
@@ -72,14 +73,16 @@ class DiceLoss(Loss, name="dice"):
     smooth: float = SMOOTH
     eps: float = EPS
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, squared: bool, smooth: float,
-                eps: float, per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+                eps: float, per_image: bool, gather: bool, ignore_index: int, reduction: Reduction) -> Tensor:
         p, g = probabilities("dice", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-        intersection, pred, true = class_sums(p * g, p * p if squared else p, g, per_image=per_image)
+        intersection, pred, true = class_sums(p * g, p * p if squared else p, g, per_image=per_image,
+                                              gather=gather, owner="dice")
         loss = 1 - overlap_ratio(2 * intersection, pred + true, smooth=smooth, eps=eps)
         return reduce_classes(loss, reduction, owner="dice", input=input)
 

@@ -11,7 +11,7 @@ from losskit.reduction import Reduction
 from ._examples import class_index_masks
 from ._inputs import REGION_LOGITS
 from ._overlap import reduce_classes
-from ._params import ALPHA, BETA, EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
+from ._params import ALPHA, BETA, EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import focal_tversky_reference
 from .tversky import tversky_index
 
@@ -47,6 +47,7 @@ class FocalTverskyLoss(Loss, name="focal_tversky"):
         gamma: ``> 0``; the exponent is ``1 / gamma``.
         smooth: ``s >= 0``.   eps: denominator floor, ``> 0``.
         per_image: per-image losses (default) or sums over the (global) batch.
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'`` | ``'sum'`` | ``'mean'`` of the per-class losses.
 
@@ -77,14 +78,16 @@ class FocalTverskyLoss(Loss, name="focal_tversky"):
     smooth: float = SMOOTH
     eps: float = EPS
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, alpha: float, beta: float, gamma: float,
-                smooth: float, eps: float, per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+                smooth: float, eps: float, per_image: bool, gather: bool, ignore_index: int,
+                reduction: Reduction) -> Tensor:
         distance = 1 - tversky_index(input, target, owner="focal_tversky", mode=mode, from_logits=from_logits,
-                                     alpha=alpha, beta=beta, smooth=smooth, eps=eps, per_image=per_image,
+                                     alpha=alpha, beta=beta, smooth=smooth, eps=eps, per_image=per_image, gather=gather,
                                      ignore_index=ignore_index)
         # d^(1/gamma) has an infinite slope at d = 0 when gamma > 1: below eps the value is exact, the gradient 0.
         loss = torch.where(

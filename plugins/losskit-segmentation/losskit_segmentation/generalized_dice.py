@@ -11,7 +11,7 @@ from losskit.reduction import Reduction
 from ._examples import class_index_masks
 from ._inputs import REGION_LOGITS, probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
+from ._params import EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import generalized_dice_reference
 
 
@@ -47,6 +47,7 @@ class GeneralizedDiceLoss(Loss, name="generalized_dice"):
         from_logits: ``input`` holds logits (default) or probabilities.
         smooth: ``s >= 0``.   eps: denominator floor, ``> 0``.
         per_image: one loss per image (default), or one for the (global) batch (batch-coupled).
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'``: the ``(N,)`` per-image losses, or the batch loss (shape ``()``) when
             ``per_image=False``; ``'sum'``; ``'mean'`` over images.
@@ -70,15 +71,17 @@ class GeneralizedDiceLoss(Loss, name="generalized_dice"):
     smooth: float = SMOOTH
     eps: float = EPS
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, smooth: float, eps: float,
-                per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+                per_image: bool, gather: bool, ignore_index: int, reduction: Reduction) -> Tensor:
         p, g = probabilities("generalized_dice", input, target, mode=mode, from_logits=from_logits,
                              ignore_index=ignore_index)
-        intersection, pred, true = class_sums(p * g, p, g, per_image=per_image)
+        intersection, pred, true = class_sums(p * g, p, g, per_image=per_image, gather=gather,
+                                              owner="generalized_dice")
         weight = _class_weights(true)
         num, den = 2 * (weight * intersection).sum(-1), (weight * (pred + true)).sum(-1)
         loss = 1 - overlap_ratio(num, den, smooth=smooth, eps=eps)

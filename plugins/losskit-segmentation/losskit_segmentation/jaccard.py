@@ -10,7 +10,7 @@ from losskit.reduction import Reduction
 from ._examples import class_index_masks
 from ._inputs import REGION_LOGITS, probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
+from ._params import EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import jaccard_reference
 
 
@@ -35,6 +35,7 @@ class JaccardLoss(Loss, name="jaccard"):
         from_logits: ``input`` holds logits (default) or probabilities.
         smooth: ``s >= 0``.   eps: denominator floor, ``> 0``.
         per_image: per-image losses (default) or sums over the (global) batch.
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'`` | ``'sum'`` | ``'mean'`` of the per-class losses.
 
@@ -56,14 +57,15 @@ class JaccardLoss(Loss, name="jaccard"):
     smooth: float = SMOOTH
     eps: float = EPS
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, smooth: float, eps: float,
-                per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+                per_image: bool, gather: bool, ignore_index: int, reduction: Reduction) -> Tensor:
         p, g = probabilities("jaccard", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-        tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image)
+        tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image, gather=gather, owner="jaccard")
         loss = 1 - overlap_ratio(tp, tp + fp + fn, smooth=smooth, eps=eps)
         return reduce_classes(loss, reduction, owner="jaccard", input=input)
 

@@ -13,7 +13,7 @@ from ._examples import binary_masks
 from ._inputs import MASK_LOGITS, pixels
 from ._lovasz import lovasz_extension, units
 from ._overlap import reduce_classes
-from ._params import PER_IMAGE
+from ._params import GATHER, PER_IMAGE
 from .reference import lovasz_hinge_reference
 
 
@@ -35,6 +35,7 @@ class LovaszHingeLoss(Loss, name="lovasz_hinge"):
     Args:
         mode: ``'binary'`` | ``'multilabel'``.
         per_image: per-image losses (default) or one loss over the batch (batch-coupled).
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'``: the ``(N, C)`` (``C = 1`` when binary) per-image losses, or ``(C,)`` with
             ``per_image=False``; ``'sum'``: their sum; ``'mean'``: their mean.
@@ -58,16 +59,19 @@ class LovaszHingeLoss(Loss, name="lovasz_hinge"):
         "targets (N, C, *), one binary problem per channel",
     )
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(
-        input: Tensor, target: Tensor, *, mode: str, per_image: bool, ignore_index: int, reduction: Reduction
+        input: Tensor, target: Tensor, *, mode: str, per_image: bool, gather: bool, ignore_index: int,
+        reduction: Reduction,
     ) -> Tensor:
         x, g, valid = pixels("lovasz_hinge", input, target, mode=mode, ignore_index=ignore_index)
         errors = (1 - x * (2 * g - 1)).relu() * valid
-        losses = lovasz_extension(*units(errors, g, per_image=per_image))  # (U, C)
+        errors, fg = units(errors, g, per_image=per_image, gather=gather, owner="lovasz_hinge")
+        losses = lovasz_extension(errors, fg)  # (U, C)
         return reduce_classes(losses if per_image else losses[0], reduction, owner="lovasz_hinge", input=input)
 
 

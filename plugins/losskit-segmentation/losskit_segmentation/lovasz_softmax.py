@@ -13,7 +13,7 @@ from ._examples import class_index_masks
 from ._inputs import CLASS_INDEX_LOGITS, probabilities
 from ._lovasz import lovasz_extension, units
 from ._overlap import reduce_classes
-from ._params import FROM_LOGITS, PER_IMAGE
+from ._params import FROM_LOGITS, GATHER, PER_IMAGE
 from .reference import lovasz_softmax_reference
 
 
@@ -42,6 +42,7 @@ class LovaszSoftmaxLoss(Loss, name="lovasz_softmax"):
         from_logits: ``input`` holds logits (default) or probabilities that sum to 1 over dim 1.
         classes: ``'present'`` | ``'all'``.
         per_image: per-image losses (default) or one loss over the batch (batch-coupled).
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'``: the per-class losses, ``(N, C)`` with ``per_image`` else ``(C,)``, 0 for a
             class not counted; ``'sum'``: their sum; ``'mean'``: the paper's mean, over the counted classes
@@ -67,15 +68,16 @@ class LovaszSoftmaxLoss(Loss, name="lovasz_softmax"):
         "paper's code does by default; 'all': over every class",
     )
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
-    def compute(input: Tensor, target: Tensor, *, from_logits: bool, classes: str, per_image: bool, ignore_index: int,
-                reduction: Reduction) -> Tensor:
+    def compute(input: Tensor, target: Tensor, *, from_logits: bool, classes: str, per_image: bool, gather: bool,
+                ignore_index: int, reduction: Reduction) -> Tensor:
         p, g = probabilities("lovasz_softmax", input, target, mode="multiclass", from_logits=from_logits,
                              ignore_index=ignore_index)
-        errors, fg = units((g - p).abs(), g, per_image=per_image)
+        errors, fg = units((g - p).abs(), g, per_image=per_image, gather=gather, owner="lovasz_softmax")
         losses = lovasz_extension(errors, fg)  # (U, C)
         counted = fg.sum(-1) > 0 if classes == "present" else None
         if counted is not None:

@@ -5,6 +5,9 @@ is handled on its own, with the ignored pixels dropped, and every formula is wri
 paper, with this family's documented conventions (``smooth``, the ``eps`` floor, a zero denominator
 counting as a perfect score, the reductions). The Lovász extension is evaluated from its definition,
 the Jaccard loss of every prefix set of the sorted errors computed with set operations.
+
+Each accepts the loss's ``gather`` (through ``**params`` for the region losses) and ignores it: a
+reference runs in one process, where gathering is the identity.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ def focal_tversky_reference(example: Example, *, alpha: float, beta: float, gamm
 
 
 def generalized_dice_reference(example: Example, *, mode: str, from_logits: bool, smooth: float, eps: float,
-                               per_image: bool, ignore_index: int, reduction: str) -> Tensor:
+                               per_image: bool, ignore_index: int, reduction: str, gather: bool = True) -> Tensor:
     # Sudre et al. 2017, eq. (2), w_l = 1 / (sum_n r_ln)^2; absent classes take the largest present weight,
     # and the weights are normalised to sum to 1 (this family's documented conventions).
     units = _class_pixels(example, mode=mode, from_logits=from_logits, per_image=per_image,
@@ -142,7 +145,7 @@ def lovasz_extension_reference(errors: Tensor, truth: Tensor) -> float:
 
 
 def lovasz_softmax_reference(example: Example, *, from_logits: bool, classes: str, per_image: bool,
-                             ignore_index: int, reduction: str) -> Tensor:
+                             ignore_index: int, reduction: str, gather: bool = True) -> Tensor:
     # Berman et al. 2018, eq. (10)-(12): m_i(c) = |[y_i = c] - p_i(c)|; mean over (present) classes, then images.
     units = _class_pixels(example, mode="multiclass", from_logits=from_logits, per_image=per_image,
                           ignore_index=ignore_index)
@@ -163,7 +166,7 @@ def lovasz_softmax_reference(example: Example, *, from_logits: bool, classes: st
 
 
 def lovasz_hinge_reference(example: Example, *, mode: str, per_image: bool, ignore_index: int,
-                           reduction: str) -> Tensor:
+                           reduction: str, gather: bool = True) -> Tensor:
     # Berman et al. 2018, section 3.1: m_i = max(1 - F_i y_i, 0) with y_i in {-1, +1}.
     units = _class_pixels(example, mode=mode, from_logits=True, per_image=per_image, ignore_index=ignore_index,
                           hinge=True)

@@ -10,17 +10,17 @@ from losskit.reduction import Reduction
 from ._examples import class_index_masks
 from ._inputs import REGION_LOGITS, probabilities
 from ._overlap import class_sums, overlap_ratio, reduce_classes
-from ._params import ALPHA, BETA, EPS, FROM_LOGITS, MODE, PER_IMAGE, SMOOTH
+from ._params import ALPHA, BETA, EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import tversky_reference
 
 
 def tversky_index(
     input: Tensor, target: Tensor, *, owner: str, mode: str, from_logits: bool, alpha: float, beta: float,
-    smooth: float, eps: float, per_image: bool, ignore_index: int,
+    smooth: float, eps: float, per_image: bool, gather: bool, ignore_index: int,
 ) -> Tensor:
     """The per-class soft Tversky index, ``(N, C)`` or ``(C,)``."""
     p, g = probabilities(owner, input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-    tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image)
+    tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image, gather=gather, owner=owner)
     return overlap_ratio(tp, tp + alpha * fp + beta * fn, smooth=smooth, eps=eps)
 
 
@@ -49,6 +49,7 @@ class TverskyLoss(Loss, name="tversky"):
         alpha: false-positive weight, ``>= 0``.   beta: false-negative weight, ``>= 0``.
         smooth: ``s >= 0``.   eps: denominator floor, ``> 0``.
         per_image: per-image losses (default) or sums over the (global) batch.
+        gather: with ``per_image=False``, under ``torch.distributed``: every rank's batch (default), else this rank's.
         ignore_index: target value of pixels to leave out.
         reduction: ``'none'`` | ``'sum'`` | ``'mean'`` of the per-class losses.
 
@@ -72,14 +73,17 @@ class TverskyLoss(Loss, name="tversky"):
     smooth: float = SMOOTH
     eps: float = EPS
     per_image: bool = PER_IMAGE
+    gather: bool = GATHER
     ignore_index: int = ignore_index_param()
     reduction: Reduction = reduction_param()
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, alpha: float, beta: float,
-                smooth: float, eps: float, per_image: bool, ignore_index: int, reduction: Reduction) -> Tensor:
+                smooth: float, eps: float, per_image: bool, gather: bool, ignore_index: int,
+                reduction: Reduction) -> Tensor:
         loss = 1 - tversky_index(input, target, owner="tversky", mode=mode, from_logits=from_logits, alpha=alpha,
-                                 beta=beta, smooth=smooth, eps=eps, per_image=per_image, ignore_index=ignore_index)
+                                 beta=beta, smooth=smooth, eps=eps, per_image=per_image, gather=gather,
+                                 ignore_index=ignore_index)
         return reduce_classes(loss, reduction, owner="tversky", input=input)
 
 
