@@ -18,6 +18,7 @@ from .params import Param
 
 __all__ = [
     "API_VERSION",
+    "CONFORMANCE_LEVEL",
     "Example",
     "ExampleMaker",
     "Identity",
@@ -29,6 +30,11 @@ __all__ = [
 
 #: The plugin API version this core implements; a spec declaring another is refused.
 API_VERSION = 1
+
+#: The conformance kit's level. A check introduced at a level above the one a spec declares
+#: (``LossSpec.conformance``) warns instead of failing for it. Level 2 added the checks of hostile
+#: input (integer and other target dtypes, NaN propagation, autocast) and of the optimum.
+CONFORMANCE_LEVEL = 2
 
 #: Capability tags a spec may carry; the conformance suite reads them.
 TAGS = {
@@ -117,6 +123,7 @@ class LossSpec:
     example_params: Mapping[str, Any] = field(default_factory=dict)
     mean_denominator: Literal["elements", "batch", "non_ignored", "weights", "custom"] = "elements"
     api_version: int = API_VERSION
+    conformance: int = 1
 
     def __post_init__(self) -> None:
         where = f"LossSpec {self.name!r}"
@@ -124,9 +131,21 @@ class LossSpec:
             if not isinstance(n, str) or not is_valid_name(normalize(n)):
                 raise SpecError(f"{where}: name {n!r} must be lower_snake_case letters, digits and '_'.")
         if self.api_version != API_VERSION:
+            newer = isinstance(self.api_version, int) and self.api_version > API_VERSION
+            fix = (
+                "It is written for a newer losskit: upgrade losskit (pip install --upgrade losskit), or install "
+                f"a release of the plugin written for plugin API {API_VERSION}."
+                if newer
+                else f"Use a release of the plugin written for plugin API {API_VERSION}."
+            )
             raise SpecError(
-                f"{where}: declares plugin API version {self.api_version}, this losskit implements "
-                f"{API_VERSION}. Upgrade losskit or the plugin so that they agree."
+                f"{where}: declares plugin API version {self.api_version!r}; this losskit "
+                f"({_losskit_version()}) implements version {API_VERSION}. {fix}"
+            )
+        if not (isinstance(self.conformance, int) and 1 <= self.conformance <= CONFORMANCE_LEVEL):
+            raise SpecError(
+                f"{where}: conformance must be a level from 1 to {CONFORMANCE_LEVEL} (this losskit's kit), "
+                f"got {self.conformance!r}; a higher level needs a newer losskit."
             )
         if not callable(self.factory):
             raise SpecError(f"{where}: factory must be callable, got {self.factory!r}.")
@@ -159,6 +178,7 @@ class LossSpec:
         example_params: Mapping[str, Any] | None = None,
         mean_denominator: Literal["elements", "batch", "non_ignored", "weights", "custom"] = "elements",
         summary: str | None = None,
+        conformance: int = CONFORMANCE_LEVEL,
     ) -> LossSpec:
         """The spec of ``loss``: its name (``class X(Loss, name=...)``), parameters, functional form and
         summary (the docstring's first sentence, unless ``summary`` is given) come from the class."""
@@ -184,6 +204,7 @@ class LossSpec:
             identities=tuple(identities),
             example_params=dict(example_params or {}),
             mean_denominator=mean_denominator,
+            conformance=conformance,
         )
 
     @property
@@ -196,6 +217,15 @@ class LossSpec:
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params or ())
+
+
+def _losskit_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"losskit {version('losskit')}"
+    except PackageNotFoundError:
+        return "losskit from source"
 
 
 def _first_sentence(doc: str | None, owner: str) -> str:

@@ -34,7 +34,8 @@ def test_json_lists_every_result_and_the_counts(powers, cli):
         {"loss": "power", "check": "check_reduction", "status": "passed", "message": ""},
         {"loss": "power", "check": "check_ignore_index", "status": "n/a", "message": "no 'ignore_index' tag"},
     ]
-    assert data["summary"] == {"losses": 1, "passed": 1, "failed": 0, "skipped": 0, "xfail": 0, "not_applicable": 1}
+    assert data["summary"] == {"losses": 1, "passed": 1, "failed": 0, "warned": 0, "skipped": 0, "xfail": 0,
+                               "not_applicable": 1}
 
 
 def test_json_exits_1_on_a_failure_with_its_message(powers, cli):

@@ -18,6 +18,7 @@ from losskit.examples import paired_values
 from losskit.inputs import check_class_indices, check_value_target
 from losskit.precision import output, working
 from losskit.reduction import Reduction, mean_over, reduce
+from losskit.spec import CONFORMANCE_LEVEL
 from losskit.testing.reference import f64, reduce_reference
 
 # -- a correct regression loss: scale * |x - y|^power ----------------------------------------------
@@ -313,7 +314,8 @@ def registry_with(*specs: LossSpec) -> Registry:
 
 
 def broken(name: str, forward=None, **changes) -> LossSpec:
-    """The ``power`` spec under another name; ``forward`` replaces PowerLoss.forward."""
+    """The ``power`` spec under another name, at the kit's current level; ``forward`` replaces PowerLoss.forward."""
+    changes.setdefault("conformance", CONFORMANCE_LEVEL)
     factory = changes.pop("factory", PowerLoss)
     if forward is not None:
         factory = type(f"Broken_{name}", (PowerLoss,), {"forward": forward, "__doc__": PowerLoss.__doc__, "loss_name": name})

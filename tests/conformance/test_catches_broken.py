@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from losskit import Identity, Param
 from losskit.errors import LossInputError
 from losskit.reduction import reduce
-from losskit.testing import ConformanceError, check_loss
+from losskit.testing import ConformanceError, ConformanceWarning, check_loss
 from losskit.testing import checks as C
 from losskit.testing._examples import assert_close
 from tests.conformance.conformance_fixtures import (
@@ -315,6 +315,21 @@ def test_broken_loss_is_caught(spec, check, message):
     text = str(caught.value)
     assert text.startswith(f"{spec.name}: {check.__name__}: "), text
     assert message in text
+
+
+NEWER_CHECKS = [b for b in BROKEN if b[1].level > 1]
+
+
+@pytest.mark.parametrize(("spec", "check", "message"), NEWER_CHECKS, ids=[b[0].name for b in NEWER_CHECKS])
+def test_a_newer_check_warns_for_a_spec_written_for_an_earlier_level(spec, check, message):
+    older = dataclasses.replace(spec, conformance=check.level - 1)
+    registry = registry_with(POWER, older)
+    with pytest.warns(ConformanceWarning) as caught:
+        check(older.name, registry=registry)
+    assert message in str(caught[0].message)
+    assert f"declare LossSpec(..., conformance={check.level})" in str(caught[0].message)
+    (result,) = check_loss(older, checks=[check])
+    assert result.status == "warned" and message in result.message
 
 
 class IgnoresNothing(WeightedCrossEntropy, name="ignores_nothing"):

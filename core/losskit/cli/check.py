@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 @click.command(
     "check",
     epilog="✓ passed, ✗ failed, - does not apply (not run; --why says why), s skipped while running, "
-    "x expected failure.",
+    "x expected failure, ! warned (a check newer than the spec's conformance level failed).",
 )
 @click.argument("targets", nargs=-1, metavar="[NAME|PLUGIN]...")
 @click.option("-c", "--check", "only", multiple=True, metavar="CHECK",
@@ -101,12 +101,12 @@ def _run_checks(subjects: Sequence[Any], checks: Sequence[Any]) -> tuple[list[li
 
 
 def _counts(results: Sequence[CheckResult], losses: int) -> dict[str, int]:
-    statuses = ("passed", "failed", "skipped", "xfail", "n/a")
+    statuses = ("passed", "failed", "warned", "skipped", "xfail", "n/a")
     return {"losses": losses, **{s.replace("n/a", "not_applicable"): sum(r.status == s for r in results)
                                  for s in statuses}}
 
 
-_STYLES = {"passed": "green", "failed": "bold red", "skipped": "yellow", "xfail": "magenta", "n/a": "dim"}
+_STYLES = {"passed": "green", "failed": "bold red", "warned": "bold yellow", "skipped": "yellow", "xfail": "magenta", "n/a": "dim"}
 
 
 def _print_checks(out: Console, checks: Sequence[Any], subjects: Sequence[Any], rows: Sequence[Sequence[Any]],
@@ -133,13 +133,13 @@ def _print_checks(out: Console, checks: Sequence[Any], subjects: Sequence[Any], 
     out.print("  ".join(f"[{_STYLES[k]}]{marks[k]}[/] {v}" for k, v in _LEGEND.items() if k in shown))
     out.print("[dim]" + escape("  ".join(f"{c.short}={c.__name__}" for c in checks)) + "[/]")
     for r in results:
-        if r.status == "failed" or (verbose and r.status not in ("passed", "n/a")):
+        if r.status in ("failed", "warned") or (verbose and r.status not in ("passed", "n/a")):
             out.print(f"\n[{_STYLES[r.status]}]{marks[r.status]} {r.loss} {r.check}:[/] {escape(r.message)}")
     counts = _counts(results, len(subjects))
     failed = "bold red" if counts["failed"] else "green"
     words = [f"{counts['passed']} passed", f"[{failed}]{counts['failed']} failed[/]"]
-    words += [f"{counts[k]} {w}" for k, w in (("xfail", "expected failures"), ("skipped", "skipped while running"))
-              if counts[k]]
+    words += [f"{counts[k]} {w}" for k, w in (("warned", "warned"), ("xfail", "expected failures"),
+                                              ("skipped", "skipped while running")) if counts[k]]
     out.print(f"\n[bold]{len(subjects)} losses:[/] {', '.join(words)}, {counts['not_applicable']} not applicable")
 
 
@@ -159,6 +159,8 @@ def _write_junit(path: Path, results: Sequence[CheckResult], seconds: dict) -> N
         if r.status == "failed":
             failure = ET.SubElement(case, "failure", message=r.message.partition("\n")[0], type="ConformanceError")
             failure.text = r.message
+        elif r.status == "warned":
+            ET.SubElement(case, "system-err").text = f"warning: {r.message}"
         elif r.status != "passed":
             prefix = {"n/a": "does not apply: ", "xfail": "expected failure: "}.get(r.status, "")
             ET.SubElement(case, "skipped", message=prefix + r.message)

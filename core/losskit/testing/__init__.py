@@ -23,7 +23,7 @@ Without pytest::
 
     from losskit.testing import check_loss
     for result in check_loss("huber"):          # or a LossSpec; registry=... for an isolated one
-        print(result.check, result.status, result.message)   # passed | failed | skipped | xfail
+        print(result.check, result.status, result.message)   # passed | failed | skipped | xfail | warned
 
     from losskit.testing.checks import check_reduction
     check_reduction("huber")                    # raises ConformanceError (an AssertionError) naming the problem
@@ -53,6 +53,7 @@ _LAZY = {
     "CheckResult": ".runner",
     "CheckSkipped": "._subject",
     "ConformanceError": "._subject",
+    "ConformanceWarning": "._subject",
     "RegisteredSpec": "._subject",
     "check_loss": ".runner",
     "parametrize_with_checks": ".parametrize",
@@ -65,6 +66,7 @@ __all__ = [
     "CheckResult",
     "CheckSkipped",
     "ConformanceError",
+    "ConformanceWarning",
     "RegisteredSpec",
     "check_loss",
     "parametrize_with_checks",
@@ -87,7 +89,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._subject import CheckSkipped, ConformanceError, RegisteredSpec, plugin_specs
+    from ._subject import CheckSkipped, ConformanceError, ConformanceWarning, RegisteredSpec, plugin_specs
     from .checks import CHECKS
     from .distributed import run_in_processes
     from .parametrize import parametrize_with_checks

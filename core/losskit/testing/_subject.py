@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from ..loss import Loss
 from ..registry import Registry
 from ..spec import LossSpec
 
-__all__ = ["CheckSkipped", "ConformanceError", "RegisteredSpec", "conformance_check", "plugin_specs", "subject_of"]
+__all__ = ["CheckSkipped", "ConformanceError", "ConformanceWarning", "RegisteredSpec", "conformance_check", "plugin_specs", "subject_of"]
 
 
 class ConformanceError(AssertionError):
@@ -25,6 +26,10 @@ class ConformanceError(AssertionError):
         self.detail, self.loss, self.check = message, loss, check
         where = ": ".join(part for part in (loss, check) if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class ConformanceWarning(UserWarning):
+    """A check introduced after the level a spec is written for failed: a warning for that spec, not a failure."""
 
 
 class CheckSkipped(Exception):
@@ -135,7 +140,7 @@ def plugin_specs(
 F = TypeVar("F", bound=Callable[..., None])
 
 
-def conformance_check(short: str) -> Callable[[F], F]:
+def conformance_check(short: str, *, level: int = 1) -> Callable[[F], F]:
     """Make ``func(subject)`` a public check ``check_x(spec, *, registry=None)``.
 
     A loss the check does not apply to (see
@@ -144,6 +149,11 @@ def conformance_check(short: str) -> Callable[[F], F]:
     :class:`ConformanceError` naming the loss and the check; an unexpected
     exception from the loss is wrapped into one. ``short`` is the check's
     column header in ``losskit check``.
+
+    ``level`` is the conformance level that introduced the check. A spec
+    written for an earlier level (``LossSpec.conformance``) gets a failure of
+    it as a :class:`ConformanceWarning` instead, so that a plugin that passed
+    the kit keeps passing when the kit grows, and is told what to fix.
     """
 
     def decorate(func: F) -> F:
@@ -160,13 +170,28 @@ def conformance_check(short: str) -> Callable[[F], F]:
             except CheckSkipped:
                 raise
             except ConformanceError as exc:
-                raise ConformanceError(exc.detail, loss=subject.name, check=func.__name__) from exc.__cause__
+                failure = ConformanceError(exc.detail, loss=subject.name, check=func.__name__)
+                cause = exc.__cause__
             except Exception as exc:
-                raise ConformanceError(
-                    f"raised {type(exc).__name__}: {exc}", loss=subject.name, check=func.__name__
-                ) from exc
+                failure = ConformanceError(f"raised {type(exc).__name__}: {exc}", loss=subject.name, check=func.__name__)
+                cause = exc
+            else:
+                return
+            written_for = subject.spec.conformance
+            if written_for < level:
+                warnings.warn(
+                    ConformanceWarning(
+                        f"{failure} [a level-{level} check; the spec is written for conformance level "
+                        f"{written_for}, so this is a warning: fix it, then declare LossSpec(..., conformance={level}) "
+                        f"(LossSpec.of declares the current level)]"
+                    ),
+                    stacklevel=2,
+                )
+                return
+            raise failure from cause
 
         check.short = short  # type: ignore[attr-defined]
+        check.level = level  # type: ignore[attr-defined]
         return check  # type: ignore[return-value]
 
     return decorate

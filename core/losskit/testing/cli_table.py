@@ -17,11 +17,12 @@ from ._subject import RegisteredSpec, plugin_specs, subject_of
 from .checks import CHECKS, needs, why_not
 from .runner import CheckResult, run_check
 
-_MARKS = {"passed": "✓", "failed": "✗", "skipped": "s", "xfail": "x", "n/a": "-"}
-_ASCII = {"passed": "ok", "failed": "X", "skipped": "s", "xfail": "x", "n/a": "-"}
+_MARKS = {"passed": "✓", "failed": "✗", "warned": "!", "skipped": "s", "xfail": "x", "n/a": "-"}
+_ASCII = {"passed": "ok", "failed": "X", "warned": "!", "skipped": "s", "xfail": "x", "n/a": "-"}
 _LEGEND = {
     "passed": "passed",
     "failed": "failed",
+    "warned": "failed a check newer than the spec's conformance level: a warning (see below)",
     "n/a": "does not apply (losskit check --why LOSS says why)",
     "skipped": "skipped while running",
     "xfail": "expected failure",
@@ -79,10 +80,10 @@ def run_and_print(registry: Registry, targets: Sequence[str], *, only: Sequence[
     print("\n" + "  ".join(f"{marks[k]} {v}" for k, v in _LEGEND.items() if k in shown))
     print("  ".join(f"{c.short}={c.__name__}" for c in checks))
     failures = [r for r in results if r.status == "failed"]
-    for r in failures if not verbose else [r for r in results if r.status != "passed"]:
+    for r in [r for r in results if r.status in ("failed", "warned") or (verbose and r.status != "passed")]:
         print(f"\n{marks[r.status]} {r.loss} {r.check}: {r.message}")
     counts = [f"{sum(r.status == 'passed' for r in results)} passed", f"{len(failures)} failed"]
-    for status, words in (("xfail", "expected failures"), ("skipped", "skipped while running")):
+    for status, words in (("warned", "warned"), ("xfail", "expected failures"), ("skipped", "skipped while running")):
         if any(r.status == status for r in results):
             counts.append(f"{sum(r.status == status for r in results)} {words}")
     print(f"\n{len(subjects)} losses: {', '.join(counts)}, {not_applicable} not applicable")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from ..registry import Registry
 from ..spec import LossSpec
-from ._subject import CheckSkipped, RegisteredSpec, subject_of
+from ._subject import CheckSkipped, ConformanceWarning, RegisteredSpec, subject_of
 from .checks import CHECKS, why_not
 
-Status = Literal["passed", "failed", "skipped", "xfail"]
+Status = Literal["passed", "failed", "skipped", "xfail", "warned"]
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,18 @@ def run_check(subject: RegisteredSpec, check: Callable[..., None], expected_fail
     if not_applicable:
         return CheckResult(subject.name, name, "skipped", f"not applicable: {not_applicable}")
     try:
-        check(subject)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConformanceWarning)
+            check(subject)
     except CheckSkipped as exc:
         return CheckResult(subject.name, name, "skipped", str(exc))
     except AssertionError as exc:
         if expected_failure is not None:
             return CheckResult(subject.name, name, "xfail", f"{expected_failure} ({exc})")
         return CheckResult(subject.name, name, "failed", str(exc))
+    warned = [str(w.message) for w in caught if issubclass(w.category, ConformanceWarning)]
+    if warned:
+        return CheckResult(subject.name, name, "xfail" if expected_failure is not None else "warned", warned[0])
     if expected_failure is not None:
         return CheckResult(
             subject.name, name, "failed", f"{subject.name}: {name}: listed in expected_failures ({expected_failure}) but passed"

@@ -107,7 +107,7 @@ def check_extreme_inputs(subject: RegisteredSpec) -> None:
                 assert_finite(g, f"{what}: gradient")
 
 
-@conformance_check("opt")
+@conformance_check("opt", level=2)
 def check_optimum(subject: RegisteredSpec) -> None:
     """Input equal to target (the optimum of a same-shape loss): finite values and gradients, float32 and float64.
 

@@ -48,7 +48,7 @@ def _run(subject: RegisteredSpec, loss: nn.Module, example: Example, what: str) 
         raise ConformanceError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
 
 
-@conformance_check("int")
+@conformance_check("int", level=2)
 def check_integer_targets(subject: RegisteredSpec) -> None:
     """Class indices (or labels) of every integer dtype that holds the example's values, int8 to uint64, give
     the value and gradient of the same int64 target, for every reduction (the target is never refused or
@@ -84,7 +84,7 @@ def _value_targets(subject: RegisteredSpec, y: Tensor) -> Iterator[tuple[str, Te
         yield "bool", y > 0
 
 
-@conformance_check("tdt")
+@conformance_check("tdt", level=2)
 def check_target_dtypes(subject: RegisteredSpec) -> None:
     """A target of values in another dtype (float64, bfloat16; int64 and bool unless embeddings) with a float32
     input gives the loss of that target converted to float32, as a float32 tensor; or both are refused with a
@@ -155,7 +155,7 @@ def _says(slot: str) -> str:
     return f"context {slot.removeprefix('context:')}=" if slot.startswith("context:") else slot
 
 
-@conformance_check("nan")
+@conformance_check("nan", level=2)
 def check_nan_propagation(subject: RegisteredSpec) -> None:
     """NaN in the first sample of the input (and of a floating target or context tensor) never gives a finite
     loss: 'mean' and 'sum' are non-finite, 'none' is non-finite at that sample (somewhere, for a batch-coupled
@@ -207,7 +207,7 @@ def _float32(example: Example) -> Example:
     return Example(tree_map(up, example.input), tree_map(up, example.target), tree_map(up, dict(example.context)))
 
 
-@conformance_check("amp")
+@conformance_check("amp", level=2)
 def check_autocast(subject: RegisteredSpec) -> None:
     """Under CPU autocast (bfloat16), float32 inputs and (unless tagged no_bfloat16) bfloat16 inputs give a float32
     loss, as torch's own losses do there, close to the float32 loss of the same values outside autocast: for
