@@ -46,8 +46,12 @@ nox.options.sessions = ["lint", "core", "plugin", "discovery", "example", "all"]
 
 
 def install(session: nox.Session, *packages: str | Path) -> None:
-    """One pip call, so a plugin's ``losskit`` requirement is met by the local core, not the index."""
-    session.install("-c", str(CONSTRAINTS), "-r", "requirements-test.txt", ".", *map(str, packages))
+    """One pip call, so a plugin's ``losskit`` requirement is met by the local core, not the index.
+
+    ``--no-compile``: no .pyc for every installed file (torch's take most of a venv's install time);
+    Python compiles what it imports, once.
+    """
+    session.install("--no-compile", "-c", str(CONSTRAINTS), "-r", "requirements-test.txt", ".", *map(str, packages))
 
 
 def pytest(session: nox.Session, *paths: str | Path, strict: bool = True) -> None:
@@ -94,10 +98,14 @@ def example(session: nox.Session) -> None:
 
 @nox.session(name="all")
 def all_together(session: nox.Session) -> None:
-    """Every plugin and the example together: the conformance kit over every installed loss."""
+    """Every plugin and the example together: the repository's tests over every installed loss.
+
+    The conformance kit over each loss runs in its plugin's session (its own tests); here every plugin must
+    load beside the others, and the property tests and the config fuzzer see every loss.
+    """
     install(session, *(ROOT / "plugins" / f"losskit-{p}" for p in PLUGINS), EXAMPLE)
+    session.run("losskit", "list", "--plugins", env={"LOSSKIT_STRICT_PLUGINS": "1"})
     pytest(session, "tests")
-    session.run("losskit", "check", env={"LOSSKIT_STRICT_PLUGINS": "1"})
 
 
 def build_site(session: nox.Session) -> None:
@@ -149,3 +157,31 @@ def build(session: nox.Session) -> None:
     session.run("twine", "check", *map(str, wheels + sdists))
     session.install("-c", str(CONSTRAINTS), *map(str, wheels))
     session.run("losskit", "list", "--plugins", env={"LOSSKIT_STRICT_PLUGINS": "1"})
+
+
+# The benchmark suite's peers, at the versions its value checks were matched against. --no-deps: their own
+# requirements pull torchvision (no CPU wheel for the pinned torch), hub clients, image libraries; what their
+# loss modules need to import is listed beside them (benchmarks/_peers.py enters smp and timm without the
+# package __init__ that imports torchvision).
+BENCH_PEERS = (
+    "segmentation-models-pytorch==0.6.0",
+    "monai==1.6.1",
+    "kornia==0.9.0",
+    "kornia_rs==0.2.0",
+    "pytorch-metric-learning==2.9.0",
+    "timm==1.0.31",
+    "fairret==0.1.3",
+)
+BENCH_PEER_NEEDS = ("scipy", "tqdm")  # pytorch-metric-learning's imports
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite (benchmarks/): losskit against its peers and torch, values checked before anything is
+    timed; ratios printed, results in build/bench/results.json. Not in the default run.
+
+    ``nox -s bench -- --quick`` is a smoke run; ``-- --only dice jaccard`` picks rows; ``-- --help`` lists the options.
+    """
+    install(session, *FAMILIES, *BENCH_PEER_NEEDS)
+    session.install("-c", str(CONSTRAINTS), "--no-deps", *BENCH_PEERS)
+    session.run("python", "-m", "benchmarks", *session.posargs, env={"LOSSKIT_STRICT_PLUGINS": "1"})

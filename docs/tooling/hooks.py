@@ -44,7 +44,7 @@ CLI_COMMANDS = ("list", "show", "describe", "check", "plot", "validate", "schema
 NAV: list[tuple[str, Any]] = [
     ("Home", "index.md"),
     ("Why losskit", "why.md"),
-    ("Getting started", [("Install", "install.md"), ("Quickstart", "quickstart.md")]),
+    ("Getting started", [("Install", "install.md"), ("Quickstart", "quickstart.md"), ("Coming from torch.nn", "migration.md")]),
     (
         "Guides",
         [
@@ -68,7 +68,10 @@ NAV: list[tuple[str, Any]] = [
             ("Conformance suite", "conformance.md"),
         ],
     ),
-    ("Reference", [("CLI", "cli.md"), ("Guarantees", "guarantees.md"), ("API", "api.md")]),
+    (
+        "Reference",
+        [("CLI", "cli.md"), ("Guarantees", "guarantees.md"), ("Benchmarks", "benchmarks.md"), ("API", "api.md")],
+    ),
 ]
 
 
