@@ -62,12 +62,52 @@ def test_matches_torch_linear_cross_entropy(reduction, chunked_torch) -> None:
         torch.testing.assert_close(got, expected)
 
 
-def test_gradcheck() -> None:
+@pytest.mark.parametrize("reduction", ("none", "sum", "mean"))
+def test_gradcheck(reduction) -> None:
     hidden, weight, b, target = _problem(torch.float64, n=5, h=3, v=4)
-    loss = get_loss("linear_cross_entropy", chunk_size=2, label_smoothing=0.1)
+    loss = get_loss("linear_cross_entropy", chunk_size=2, label_smoothing=0.1, reduction=reduction)
     assert torch.autograd.gradcheck(
         lambda h, w, bb: loss(h, target, classifier_weight=w, classifier_bias=bb), (hidden, weight, b)
     )
+
+
+@pytest.mark.parametrize("reduction", ("none", "sum", "mean"))
+def test_double_backward_raises_a_clear_error(reduction) -> None:
+    hidden, weight, b, target = _problem(torch.float64)
+    value = get_loss("linear_cross_entropy", reduction=reduction)(hidden, target, classifier_weight=weight)
+    with pytest.raises(RuntimeError, match="not twice differentiable"):
+        torch.autograd.grad(value.sum(), hidden, create_graph=True)
+
+
+def test_gradients_formed_in_the_forward_are_scaled_and_survive_a_retained_graph() -> None:
+    # The 'mean' gradients are computed in the forward and handed on by the first backward; a second backward
+    # through the retained graph recomputes them, and an incoming gradient other than 1 scales them.
+    hidden, weight, b, target = _problem(torch.float64)
+    value = get_loss("linear_cross_entropy", chunk_size=4)(hidden, target, classifier_weight=weight, classifier_bias=b)
+    full = F.cross_entropy(hidden @ weight.T + b, target)
+    expected = torch.autograd.grad(3 * full, (hidden, weight, b))
+    first = torch.autograd.grad(3 * value, (hidden, weight, b), retain_graph=True)
+    second = torch.autograd.grad(3 * value, (hidden, weight, b))
+    for got, again, want in zip(first, second, expected):
+        torch.testing.assert_close(got, want)
+        torch.testing.assert_close(again, want)
+
+
+def test_no_grad_gives_the_same_value() -> None:
+    hidden, weight, b, target = _problem(torch.float32)
+    loss = get_loss("linear_cross_entropy", chunk_size=5, label_smoothing=0.1)
+    with torch.no_grad():
+        quiet = loss(hidden, target, classifier_weight=weight, classifier_bias=b)
+    torch.testing.assert_close(quiet, loss(hidden, target, classifier_weight=weight, classifier_bias=b))
+
+
+def test_default_chunk_keeps_the_logits_small() -> None:
+    # chunk_size=None: a chunk of logits holds at most N * H / 2 values (here 64 * 32 / 2 = 1024: 3 rows of 300)
+    hidden, weight, b, target = _problem(torch.float32, n=64, h=32, v=300)
+    with _LargestTensor() as mode:
+        value = get_loss("linear_cross_entropy")(hidden, target, classifier_weight=weight, classifier_bias=b)
+        value.backward()
+    assert mode.largest <= max(64 * 32, 300 * 32)  # the gradients' sizes, never 64 * 300
 
 
 def test_all_ignored_gives_zero_loss_and_gradient() -> None:

@@ -3,12 +3,12 @@
 Three conventions, chosen by ``mode`` (as in segmentation_models_pytorch):
 
 * ``'multiclass'``: logits ``(N, C, *)`` with ``C >= 2``, integer class indices ``(N, *)``, softmax over
-  ``C``. The target becomes one-hot.
+  ``C``. The target stays an index per pixel (:func:`class_indices`): no ``(N, C, *)`` one-hot is built.
 * ``'binary'``: logits ``(N, 1, *)``, targets in ``{0, 1}`` of shape ``(N, 1, *)`` or ``(N, *)``, sigmoid.
 * ``'multilabel'``: logits ``(N, C, *)``, targets in ``{0, 1}`` of the input's shape, one sigmoid per channel.
 
-Pixels whose target equals ``ignore_index`` are masked out: their scores and targets are set to 0, so that
-they contribute neither to the sums nor to the gradient.
+Pixels whose target equals ``ignore_index`` are masked out by a ``valid`` mask (and their class index set to
+0), so that they contribute neither to the sums nor to the gradient.
 """
 
 from __future__ import annotations
@@ -43,12 +43,25 @@ class Pixels(NamedTuple):
     """Flattened ``(N, C, P)`` input scores and ``{0, 1}`` targets, and the ``valid`` (not ignored) mask.
 
     ``score`` is the input in the working precision (float32 for half and bfloat16), unmasked;
-    ``target`` is 0 at ignored pixels; ``valid`` is ``(N, 1, P)`` in multiclass and binary modes,
-    ``(N, C, P)`` in multilabel mode. All three share ``score``'s dtype.
+    ``target`` is 0 at ignored pixels; ``valid`` is ``(N, 1, P)`` in binary mode, ``(N, C, P)`` in multilabel
+    mode. All three share ``score``'s dtype.
     """
 
     score: Tensor
     target: Tensor
+    valid: Tensor
+
+
+class Indexed(NamedTuple):
+    """Multiclass input as flattened ``(N, C, P)`` scores and one class index per pixel.
+
+    ``score`` is the input in the working precision, unmasked; ``index`` ``(N, 1, P)`` (``torch.long``) is the
+    target class of each pixel, 0 at ignored pixels; ``valid`` ``(N, 1, P)``, in ``score``'s dtype, is 1 at the
+    pixels that are not ignored and 0 at the others.
+    """
+
+    score: Tensor
+    index: Tensor
     valid: Tensor
 
 
@@ -105,9 +118,8 @@ def _multiclass_target(owner: str, input: Tensor, target: Tensor, ignore_index: 
             f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
         )
     target = check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)  # any integer dtype
-    valid = (target != ignore_index).unsqueeze(1)
-    classes = torch.arange(input.shape[1], device=target.device).view(1, -1, *([1] * (input.dim() - 2)))
-    return (target.unsqueeze(1) == classes) & valid, valid
+    valid = target != ignore_index
+    return torch.where(valid, target, 0), valid
 
 
 def _binary_target(owner: str, input: Tensor, target: Tensor, mode: str, ignore_index: int) -> tuple[Tensor, Tensor]:
@@ -127,28 +139,30 @@ def _binary_target(owner: str, input: Tensor, target: Tensor, mode: str, ignore_
 
 
 def pixels(owner: str, input: Tensor, target: Tensor, *, mode: str, ignore_index: int) -> Pixels:
-    """Check ``input`` and ``target`` for ``mode``; flatten them to ``(N, C, P)``."""
+    """Check ``input`` and ``target`` for ``mode`` (``'binary'`` or ``'multilabel'``); flatten them to
+    ``(N, C, P)``."""
     _check_input(owner, input, mode)
     check_tensor(owner, "target", target)
-    if mode == "multiclass":
-        onehot, valid = _multiclass_target(owner, input, target, ignore_index)
-    else:
-        onehot, valid = _binary_target(owner, input, target, mode, ignore_index)
+    onehot, valid = _binary_target(owner, input, target, mode, ignore_index)
     n, c, p = input.shape[0], input.shape[1], math.prod(input.shape[2:])
     x = working(input)
     return Pixels(x.reshape(n, c, p), onehot.reshape(n, c, p).to(x.dtype), valid.reshape(n, valid.shape[1], p).to(x.dtype))
 
 
-def probabilities(
-    owner: str, input: Tensor, target: Tensor, *, mode: str, from_logits: bool, ignore_index: int
-) -> tuple[Tensor, Tensor]:
-    """Per-pixel class probabilities and ``{0, 1}`` targets ``(N, C, P)``, both 0 at ignored pixels."""
-    flat = pixels(owner, input, target, mode=mode, ignore_index=ignore_index)
+def class_indices(owner: str, input: Tensor, target: Tensor, *, ignore_index: int) -> Indexed:
+    """Check multiclass ``input`` and class-index ``target``; flatten them to ``(N, C, P)`` and ``(N, 1, P)``."""
+    _check_input(owner, input, "multiclass")
+    check_tensor(owner, "target", target)
+    index, valid = _multiclass_target(owner, input, target, ignore_index)
+    n, c, p = input.shape[0], input.shape[1], math.prod(input.shape[2:])
+    x = working(input)
+    return Indexed(x.reshape(n, c, p), index.reshape(n, 1, p), valid.reshape(n, 1, p).to(x.dtype))
+
+
+def to_probabilities(owner: str, input: Tensor, score: Tensor, *, mode: str, from_logits: bool) -> Tensor:
+    """The class probabilities of the flattened ``score``: softmax over dim 1 (multiclass) or a sigmoid, or
+    ``score`` itself, checked to lie in ``[0, 1]``, with ``from_logits=False``. Not masked."""
     if not from_logits:
         check_values_in(owner, "input", input, 0.0, 1.0, "Pass from_logits=True for raw scores (logits).")
-        prob = flat.score
-    elif mode == "multiclass":
-        prob = torch.softmax(flat.score, dim=1)
-    else:
-        prob = torch.sigmoid(flat.score)
-    return prob * flat.valid, flat.target
+        return score
+    return torch.softmax(score, dim=1) if mode == "multiclass" else torch.sigmoid(score)

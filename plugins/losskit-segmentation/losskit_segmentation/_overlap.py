@@ -1,4 +1,11 @@
-"""Per-class sums and overlap ratios shared by the region losses (Dice, Jaccard, Tversky).
+r"""Per-class sums and overlap ratios shared by the region losses (Dice, Jaccard, Tversky).
+
+Every region loss is a function of three sums per class over the pixels that are not ignored: the
+intersection :math:`I_c = \sum_i p_{ic} g_{ic}`, the predicted mass :math:`S_c = \sum_i p_{ic}` (or
+:math:`\sum_i p_{ic}^2`) and the target size :math:`G_c = \sum_i g_{ic}`; false positives and false negatives
+are :math:`S_c - I_c` and :math:`G_c - I_c` (as MONAI derives them). In multiclass mode :math:`I_c` is the
+probability of each pixel's target class, gathered and summed per class by index, and :math:`G_c` a count
+by index: no ``(N, C, P)`` one-hot, and no full-size product, exists.
 
 With ``per_image=True`` each sum runs over one image's pixels, giving ``(N, C)``; with
 ``per_image=False`` over every pixel of the batch, giving ``(C,)``. Under ``torch.distributed`` the
@@ -13,17 +20,45 @@ import torch
 from torch import Tensor
 
 from losskit.distributed import all_reduce_sum
-from losskit.precision import output
+from losskit.precision import no_autocast, output
 from losskit.reduction import reduce
 
+from ._inputs import class_indices, pixels, to_probabilities
 
-def class_sums(*terms: Tensor, per_image: bool, gather: bool, owner: str) -> tuple[Tensor, ...]:
-    """Each ``(N, C, P)`` term summed over the pixels (and the images, and, with ``gather``, the ranks, unless
-    ``per_image``); ``owner``, the loss's name, is what a collective's error names."""
+
+def region_sums(
+    owner: str, input: Tensor, target: Tensor, *, mode: str, from_logits: bool, squared: bool = False,
+    ignore_index: int, per_image: bool, gather: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The per-class intersection, predicted mass (of squares with ``squared``) and target size, over the
+    pixels that are not ignored: ``(N, C)`` each, or ``(C,)`` summed over the (global) batch.
+
+    A NaN score makes its image's sums NaN, ignored pixels included (``NaN * 0`` is NaN), so that a NaN
+    image never scores as perfect.
+    """
+    if mode == "multiclass":
+        x, index, valid = class_indices(owner, input, target, ignore_index=ignore_index)
+        p = to_probabilities(owner, input, x, mode=mode, from_logits=from_logits)
+        classes, at = index.squeeze(1), valid.squeeze(1)
+        hit = p.gather(1, index).squeeze(1) * at  # (N, P): the probability of each pixel's target class
+        intersection = hit.new_zeros(p.shape[:2]).scatter_add(1, classes, hit)
+        with no_autocast(input):  # autocast would run the bmm in bfloat16
+            mass = torch.bmm(p * p if squared else p, valid.transpose(1, 2)).squeeze(-1)  # masked sums, no product
+        true = at.new_zeros(p.shape[:2]).scatter_add_(1, classes, at)
+    else:
+        x, g, valid = pixels(owner, input, target, mode=mode, ignore_index=ignore_index)
+        p = to_probabilities(owner, input, x, mode=mode, from_logits=from_logits) * valid
+        intersection, mass, true = (p * g).sum(-1), (p * p if squared else p).sum(-1), g.sum(-1)
+    return class_sums(intersection, mass, true, per_image=per_image, gather=gather, owner=owner)
+
+
+def class_sums(*sums: Tensor, per_image: bool, gather: bool, owner: str) -> tuple[Tensor, ...]:
+    """The ``(N, C)`` per-image sums as they are with ``per_image``, else summed over the images (and, with
+    ``gather``, the ranks); ``owner``, the loss's name, is what a collective's error names."""
     if per_image:
-        return tuple(t.sum(-1) for t in terms)
-    sums = torch.stack([t.sum((0, 2)) for t in terms])
-    return tuple(all_reduce_sum(sums, gather=gather, owner=owner).unbind(0))
+        return sums
+    batch = torch.stack(sums).sum(1)
+    return tuple(all_reduce_sum(batch, gather=gather, owner=owner).unbind(0))
 
 
 def overlap_ratio(num: Tensor, den: Tensor, *, smooth: float, eps: float) -> Tensor:

@@ -8,8 +8,8 @@ from losskit import Identity, Loss, LossSpec, ignore_index_param, param, reducti
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
-from ._inputs import REGION_LOGITS, probabilities
-from ._overlap import class_sums, overlap_ratio, reduce_classes
+from ._inputs import REGION_LOGITS
+from ._overlap import overlap_ratio, reduce_classes, region_sums
 from ._params import EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import dice_reference
 
@@ -80,9 +80,9 @@ class DiceLoss(Loss, name="dice"):
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, squared: bool, smooth: float,
                 eps: float, per_image: bool, gather: bool, ignore_index: int, reduction: Reduction) -> Tensor:
-        p, g = probabilities("dice", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-        intersection, pred, true = class_sums(p * g, p * p if squared else p, g, per_image=per_image,
-                                              gather=gather, owner="dice")
+        intersection, pred, true = region_sums("dice", input, target, mode=mode, from_logits=from_logits,
+                                               squared=squared, ignore_index=ignore_index, per_image=per_image,
+                                               gather=gather)
         loss = 1 - overlap_ratio(2 * intersection, pred + true, smooth=smooth, eps=eps)
         return reduce_classes(loss, reduction, owner="dice", input=input)
 

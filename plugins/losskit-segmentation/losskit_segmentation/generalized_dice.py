@@ -9,8 +9,8 @@ from losskit import Loss, LossSpec, ignore_index_param, reduction_param
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
-from ._inputs import REGION_LOGITS, probabilities
-from ._overlap import class_sums, overlap_ratio, reduce_classes
+from ._inputs import REGION_LOGITS
+from ._overlap import overlap_ratio, reduce_classes, region_sums
 from ._params import EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import generalized_dice_reference
 
@@ -78,10 +78,9 @@ class GeneralizedDiceLoss(Loss, name="generalized_dice"):
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, smooth: float, eps: float,
                 per_image: bool, gather: bool, ignore_index: int, reduction: Reduction) -> Tensor:
-        p, g = probabilities("generalized_dice", input, target, mode=mode, from_logits=from_logits,
-                             ignore_index=ignore_index)
-        intersection, pred, true = class_sums(p * g, p, g, per_image=per_image, gather=gather,
-                                              owner="generalized_dice")
+        intersection, pred, true = region_sums("generalized_dice", input, target, mode=mode,
+                                               from_logits=from_logits, ignore_index=ignore_index,
+                                               per_image=per_image, gather=gather)
         weight = _class_weights(true)
         num, den = 2 * (weight * intersection).sum(-1), (weight * (pred + true)).sum(-1)
         loss = 1 - overlap_ratio(num, den, smooth=smooth, eps=eps)

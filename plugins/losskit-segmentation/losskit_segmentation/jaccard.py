@@ -8,8 +8,8 @@ from losskit import Loss, LossSpec, ignore_index_param, reduction_param
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
-from ._inputs import REGION_LOGITS, probabilities
-from ._overlap import class_sums, overlap_ratio, reduce_classes
+from ._inputs import REGION_LOGITS
+from ._overlap import overlap_ratio, reduce_classes, region_sums
 from ._params import EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import jaccard_reference
 
@@ -64,9 +64,9 @@ class JaccardLoss(Loss, name="jaccard"):
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, mode: str, from_logits: bool, smooth: float, eps: float,
                 per_image: bool, gather: bool, ignore_index: int, reduction: Reduction) -> Tensor:
-        p, g = probabilities("jaccard", input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-        tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image, gather=gather, owner="jaccard")
-        loss = 1 - overlap_ratio(tp, tp + fp + fn, smooth=smooth, eps=eps)
+        tp, pred, true = region_sums("jaccard", input, target, mode=mode, from_logits=from_logits,
+                                     ignore_index=ignore_index, per_image=per_image, gather=gather)
+        loss = 1 - overlap_ratio(tp, pred + true - tp, smooth=smooth, eps=eps)  # the union: tp + fp + fn
         return reduce_classes(loss, reduction, owner="jaccard", input=input)
 
 

@@ -70,7 +70,7 @@ class LovaszHingeLoss(Loss, name="lovasz_hinge"):
     ) -> Tensor:
         x, g, valid = pixels("lovasz_hinge", input, target, mode=mode, ignore_index=ignore_index)
         errors = (1 - x * (2 * g - 1)).relu() * valid
-        errors, fg = units(errors, g, per_image=per_image, gather=gather, owner="lovasz_hinge")
+        errors, fg = units(errors, g != 0, per_image=per_image, gather=gather, owner="lovasz_hinge")
         losses = lovasz_extension(errors, fg)  # (U, C)
         return reduce_classes(losses if per_image else losses[0], reduction, owner="lovasz_hinge", input=input)
 

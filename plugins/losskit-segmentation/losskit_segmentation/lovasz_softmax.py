@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
+import torch
 from torch import Tensor
 
 from losskit import Loss, LossSpec, ignore_index_param, param, reduction_param
 from losskit.reduction import Reduction, mean_over
 
 from ._examples import class_index_masks
-from ._inputs import CLASS_INDEX_LOGITS, probabilities
+from ._inputs import CLASS_INDEX_LOGITS, class_indices, to_probabilities
 from ._lovasz import lovasz_extension, units
 from ._overlap import reduce_classes
 from ._params import FROM_LOGITS, GATHER, PER_IMAGE
@@ -75,11 +76,14 @@ class LovaszSoftmaxLoss(Loss, name="lovasz_softmax"):
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, from_logits: bool, classes: str, per_image: bool, gather: bool,
                 ignore_index: int, reduction: Reduction) -> Tensor:
-        p, g = probabilities("lovasz_softmax", input, target, mode="multiclass", from_logits=from_logits,
-                             ignore_index=ignore_index)
-        errors, fg = units((g - p).abs(), g, per_image=per_image, gather=gather, owner="lovasz_softmax")
+        x, index, valid = class_indices("lovasz_softmax", input, target, ignore_index=ignore_index)
+        p = to_probabilities("lovasz_softmax", input, x, mode="multiclass", from_logits=from_logits)
+        # The Lovász extension sorts each class's errors with its targets: a bool (N, C, P) indicator, no floats.
+        fg = (index == torch.arange(p.shape[1], device=index.device).view(1, -1, 1)) & (valid != 0)
+        errors = torch.where(fg, 1 - p, p) * valid  # |g - p|
+        errors, fg = units(errors, fg, per_image=per_image, gather=gather, owner="lovasz_softmax")
         losses = lovasz_extension(errors, fg)  # (U, C)
-        counted = fg.sum(-1) > 0 if classes == "present" else None
+        counted = fg.any(-1) if classes == "present" else None
         if counted is not None:
             losses = losses * counted
         if reduction == "mean":  # the paper's: over the counted classes of each unit, then over the units

@@ -8,8 +8,8 @@ from losskit import Identity, Loss, LossSpec, ignore_index_param, reduction_para
 from losskit.reduction import Reduction
 
 from ._examples import class_index_masks
-from ._inputs import REGION_LOGITS, probabilities
-from ._overlap import class_sums, overlap_ratio, reduce_classes
+from ._inputs import REGION_LOGITS
+from ._overlap import overlap_ratio, reduce_classes, region_sums
 from ._params import ALPHA, BETA, EPS, FROM_LOGITS, GATHER, MODE, PER_IMAGE, SMOOTH
 from .reference import tversky_reference
 
@@ -19,8 +19,9 @@ def tversky_index(
     smooth: float, eps: float, per_image: bool, gather: bool, ignore_index: int,
 ) -> Tensor:
     """The per-class soft Tversky index, ``(N, C)`` or ``(C,)``."""
-    p, g = probabilities(owner, input, target, mode=mode, from_logits=from_logits, ignore_index=ignore_index)
-    tp, fp, fn = class_sums(p * g, p * (1 - g), (1 - p) * g, per_image=per_image, gather=gather, owner=owner)
+    tp, pred, true = region_sums(owner, input, target, mode=mode, from_logits=from_logits,
+                                 ignore_index=ignore_index, per_image=per_image, gather=gather)
+    fp, fn = pred - tp, true - tp  # sum p (1 - g) and sum (1 - p) g, from the sums
     return overlap_ratio(tp, tp + alpha * fp + beta * fn, smooth=smooth, eps=eps)
 
 

@@ -80,9 +80,18 @@ def class_balanced_reference(
 
 
 def asymmetric_reference(
-    example: Example, *, gamma_pos: float, gamma_neg: float, clip: float, eps: float, reduction: str
+    example: Example,
+    *,
+    gamma_pos: float,
+    gamma_neg: float,
+    clip: float,
+    eps: float,
+    reduction: str,
+    compiled: bool = False,
 ) -> Tensor:
-    """Ridnik et al. 2021: L+ = (1 - p)^{g+} log p, L- = p_m^{g-} log(1 - p_m), p_m = max(p - m, 0)."""
+    """Ridnik et al. 2021: L+ = (1 - p)^{g+} log p, L- = p_m^{g-} log(1 - p_m), p_m = max(p - m, 0).
+
+    ``compiled`` says how the loss runs, not what it computes."""
     x, y = f64(example.input), f64(example.target)
     p = 1 / (1 + torch.exp(-x))
     p_m = torch.clamp(p - clip, min=0)

@@ -2,12 +2,17 @@
 
 For large vocabularies the logits of ``hidden @ weight.T`` dominate memory (Wijmans et al., Cut Your
 Losses in Large-Vocabulary Language Models, ICLR 2025). Here they are computed a chunk of rows at a
-time: the forward keeps only the per-row logsumexp, the backward recomputes each chunk's logits.
-Peak extra memory is ``chunk_size * V`` instead of ``N * V``.
+time and never kept. With ``reduction='mean'`` or ``'sum'`` the gradients w.r.t. the hidden states, the
+weight and the bias are formed chunk by chunk in the forward pass, and the backward only scales them by
+the (scalar) incoming gradient: three matrix products per chunk, none repeated, and nothing of size
+``N * V`` kept for backward. With ``reduction='none'`` the incoming gradient differs per row, so the
+forward keeps only the per-row logsumexp and the backward recomputes each chunk's logits.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -25,65 +30,147 @@ from .cross_entropy import LABEL_SMOOTHING
 from .reference import linear_cross_entropy_reference
 
 
-def _chunk_logits(hidden: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    logits = hidden @ weight.T
-    return logits if bias is None else logits + bias
+def _work_dtype(x: Tensor) -> torch.dtype:
+    # half precision: logits are accumulated in float32, as torch's cross_entropy does
+    return torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+
+
+def _rows_per_chunk(chunk_size: int | None, rows: int, hidden: int, classes: int) -> int:
+    """``chunk_size``, or by default as many rows as keep a chunk of logits at most half the hidden states' size
+    (``N * H / 2`` values, as torch's chunked ``linear_cross_entropy``), evened out over the chunks."""
+    if chunk_size is None:
+        chunk_size = max(1, rows * hidden // (2 * max(classes, 1)))
+        chunk_size = math.ceil(rows / math.ceil(rows / chunk_size)) if rows else 1
+    return max(1, min(chunk_size, rows))
+
+
+def _chunks(hidden: Tensor, weight: Tensor, bias: Tensor | None, index: Tensor, row_scale: Tensor | None,
+            smoothing: float, chunk: int) -> Iterator[tuple[slice, Tensor | None, Tensor]]:
+    """Each chunk of rows, ``row_scale * d loss / d logits`` (``None`` without ``row_scale``) and the per-row
+    losses, in the working precision. The logits' buffer is reused from chunk to chunk: use it before the next.
+
+    ``d loss / d logits = softmax - (1 - eps) one_hot(y) - eps / V``; the scale is folded into the softmax's
+    normaliser, ``|s| exp(z - lse) = exp(z - (lse - log |s|))`` (an ignored row, ``s = 0``, gives exactly 0).
+    """
+    work, classes = _work_dtype(hidden), weight.shape[0]
+    buffer = None
+    for start in range(0, hidden.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        h = hidden[rows]
+        if hidden.dtype == work:  # the logits straight into the reused buffer
+            if buffer is None:
+                buffer = hidden.new_empty(min(chunk, hidden.shape[0]), classes)
+            logits = buffer[: h.shape[0]]
+            if bias is None:
+                torch.mm(h, weight.T, out=logits)
+            else:
+                torch.addmm(bias, h, weight.T, out=logits)
+        else:
+            logits = (h @ weight.T if bias is None else torch.addmm(bias, h, weight.T)).to(work)
+        target = index[rows, None]
+        log_norm = logits.logsumexp(dim=1)
+        # (1 - eps) * (lse - z_y) + eps * (lse - mean_c z_c): the smoothed cross-entropy
+        loss = log_norm - (1 - smoothing) * logits.gather(1, target).squeeze(1)
+        if smoothing:
+            loss = loss - smoothing * logits.mean(dim=1)
+        if row_scale is None:
+            yield rows, None, loss
+            continue
+        scale = row_scale[rows]
+        grad = logits.sub_((log_norm - scale.abs().log())[:, None]).exp_()
+        if bool((scale < 0).any()):  # only an incoming gradient of 'none' is negative
+            grad.mul_(scale.sign()[:, None])
+        if smoothing:
+            grad.sub_((smoothing / classes) * scale[:, None])
+        grad.scatter_add_(1, target, ((smoothing - 1) * scale)[:, None])
+        yield rows, grad, loss
+
+
+def _losses_and_gradients(
+    hidden: Tensor, weight: Tensor, bias: Tensor | None, index: Tensor, row_scale: Tensor, smoothing: float,
+    chunk: int, needs: tuple[bool, bool, bool],
+) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]:
+    """``sum_n row_scale_n * loss_n`` and its gradients w.r.t. ``hidden``, ``weight`` and ``bias`` (those in
+    ``needs``), chunk by chunk."""
+    total = hidden.new_zeros((), dtype=_work_dtype(hidden))
+    grad_hidden = torch.empty_like(hidden) if needs[0] else None
+    grad_weight = torch.zeros_like(weight) if needs[1] and hidden.shape[0] == 0 else None
+    grad_bias = torch.zeros_like(bias) if bias is not None and needs[2] else None
+    for rows, grad_logits, loss in _chunks(hidden, weight, bias, index, row_scale, smoothing, chunk):
+        scale = row_scale[rows]
+        total += torch.where(scale != 0, loss, 0) @ scale  # an ignored row adds 0, even a non-finite one
+        grad_logits = grad_logits.to(hidden.dtype)
+        if grad_hidden is not None:
+            torch.mm(grad_logits, weight, out=grad_hidden[rows])
+        if needs[1]:
+            if grad_weight is None:  # the first chunk writes, the others add: no pass to zero it
+                grad_weight = torch.mm(grad_logits.T, hidden[rows])
+            else:
+                grad_weight.addmm_(grad_logits.T, hidden[rows])
+        if grad_bias is not None:
+            grad_bias.add_(grad_logits.sum(dim=0))
+    return total, grad_hidden, grad_weight, grad_bias
+
+
+_TWICE = (
+    "linear_cross_entropy is not twice differentiable: its backward hands back gradients computed in the "
+    "forward pass (or recomputed chunk by chunk), with no graph of their own. For double backward (create_graph=True, "
+    "hessians), compute torch.nn.functional.cross_entropy(input @ classifier_weight.T + classifier_bias, target)."
+)
+
+
+class _ReducedLinearCrossEntropy(torch.autograd.Function):
+    """``sum_n row_scale_n * loss_n`` of ``hidden @ weight.T + bias``, its gradients formed in the forward.
+
+    They are held on ``ctx`` (not as saved tensors: the backward hands them to autograd, scaled in place, so
+    that no second copy of ``weight``'s size is made). A second backward through a retained graph recomputes
+    them from the saved inputs.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, hidden: Tensor, weight: Tensor, bias: Tensor | None, index: Tensor, row_scale: Tensor,
+                smoothing: float, chunk: int) -> Tensor:
+        needs = tuple(ctx.needs_input_grad[:3])
+        total, *grads = _losses_and_gradients(hidden, weight, bias, index, row_scale, smoothing, chunk, needs)
+        ctx.save_for_backward(hidden, weight, bias, index, row_scale)
+        ctx.grads, ctx.smoothing, ctx.chunk, ctx.needs = grads, smoothing, chunk, needs
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad_total: Tensor) -> tuple[Tensor | None, ...]:
+        if torch.is_grad_enabled():
+            raise RuntimeError(_TWICE)
+        grads, ctx.grads = ctx.grads, None
+        if grads is None:  # a second backward (retain_graph=True): the first one handed the gradients on
+            grads = _losses_and_gradients(*ctx.saved_tensors, ctx.smoothing, ctx.chunk, ctx.needs)[1:]
+        if bool(grad_total != 1):
+            grads = [g if g is None else g.mul_(grad_total.to(g.dtype)) for g in grads]
+        return (*grads, None, None, None, None)
 
 
 class _ChunkedLinearCrossEntropy(torch.autograd.Function):
-    """Per-row cross-entropy of ``hidden @ weight.T + bias``; rows with ``kept == False`` give 0."""
+    """Per-row cross-entropy of ``hidden @ weight.T + bias``; rows with ``kept == False`` give 0. The backward
+    recomputes each chunk's logits (the incoming gradient differs per row)."""
 
     @staticmethod
-    def forward(
-        ctx: Any,
-        hidden: Tensor,
-        weight: Tensor,
-        bias: Tensor | None,
-        index: Tensor,
-        kept: Tensor,
-        smoothing: float,
-        chunk_size: int,
-    ) -> Tensor:
-        # half precision: logits are accumulated in float32, as torch's cross_entropy does
-        work = torch.float32 if hidden.dtype in (torch.float16, torch.bfloat16) else hidden.dtype
-        log_norm = hidden.new_empty(hidden.shape[0], dtype=work)
-        loss = hidden.new_empty(hidden.shape[0], dtype=work)
-        for start in range(0, hidden.shape[0], chunk_size):
-            rows = slice(start, start + chunk_size)
-            logits = _chunk_logits(hidden[rows], weight, bias).to(work)
-            log_norm[rows] = logits.logsumexp(dim=1)
-            target_logit = logits.gather(1, index[rows, None]).squeeze(1)
-            # (1 - eps) * (lse - z_y) + eps * (lse - mean_c z_c): the smoothed cross-entropy
-            loss[rows] = log_norm[rows] - (1 - smoothing) * target_logit - smoothing * logits.mean(dim=1)
-        ctx.save_for_backward(hidden, weight, bias, index, kept, log_norm)
-        ctx.smoothing, ctx.chunk_size = smoothing, chunk_size
+    def forward(ctx: Any, hidden: Tensor, weight: Tensor, bias: Tensor | None, index: Tensor, kept: Tensor,
+                smoothing: float, chunk: int) -> Tensor:
+        loss = hidden.new_empty(hidden.shape[0], dtype=_work_dtype(hidden))
+        for rows, _, row_loss in _chunks(hidden, weight, bias, index, None, smoothing, chunk):
+            loss[rows] = row_loss
+        ctx.save_for_backward(hidden, weight, bias, index, kept)
+        ctx.smoothing, ctx.chunk = smoothing, chunk
         return torch.where(kept, loss, 0)  # in the working precision; the caller gives the output dtype
 
     @staticmethod
     def backward(ctx: Any, grad_loss: Tensor) -> tuple[Tensor | None, ...]:
-        hidden, weight, bias, index, kept, log_norm = ctx.saved_tensors
-        smoothing, num_classes = ctx.smoothing, weight.shape[0]
-        grad_hidden = torch.zeros_like(hidden) if ctx.needs_input_grad[0] else None
-        grad_weight = torch.zeros_like(weight) if ctx.needs_input_grad[1] else None
-        grad_bias = torch.zeros_like(bias) if bias is not None and ctx.needs_input_grad[2] else None
+        if torch.is_grad_enabled():
+            raise RuntimeError(_TWICE)
+        hidden, weight, bias, index, kept = ctx.saved_tensors
         scale = torch.where(kept, grad_loss, 0)
-        for start in range(0, hidden.shape[0], ctx.chunk_size):
-            rows = slice(start, start + ctx.chunk_size)
-            # d loss / d logits = softmax - (1 - eps) * one_hot(y) - eps / V
-            logits = _chunk_logits(hidden[rows], weight, bias).to(log_norm.dtype)
-            grad_logits = (logits - log_norm[rows, None]).exp_()
-            grad_logits.sub_(smoothing / num_classes)
-            grad_logits.scatter_add_(
-                1, index[rows, None], grad_logits.new_full((grad_logits.shape[0], 1), smoothing - 1)
-            )
-            grad_logits = grad_logits.mul_(scale[rows, None]).to(hidden.dtype)
-            if grad_hidden is not None:
-                grad_hidden[rows] = grad_logits @ weight
-            if grad_weight is not None:
-                grad_weight.addmm_(grad_logits.T, hidden[rows])
-            if grad_bias is not None:
-                grad_bias.add_(grad_logits.sum(dim=0))
-        return grad_hidden, grad_weight, grad_bias, None, None, None, None
+        grads = _losses_and_gradients(hidden, weight, bias, index, scale, ctx.smoothing, ctx.chunk,
+                                      tuple(ctx.needs_input_grad[:3]))[1:]
+        return (*grads, None, None, None, None)
 
 
 def _check(input: Tensor, target: Tensor, weight: Tensor, bias: Tensor | None, ignore_index: int) -> Tensor:
@@ -125,10 +212,14 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
     Equal in value and gradients (w.r.t. ``input``, ``classifier_weight`` and ``classifier_bias``) to
     ``cross_entropy(input @ W.T + b, target)``, but only ``chunk_size`` rows of logits exist at a time.
     ``'mean'`` divides by the number of targets that are not ``ignore_index`` (0 when all are ignored).
-    Not twice differentiable (custom backward).
+    With ``'mean'`` and ``'sum'`` the gradients are computed during the forward pass (held until backward:
+    ``N * H + V * H (+ V)`` values, the size of the gradients themselves), so a forward without backward
+    costs as much as both; ``'none'`` keeps only the inputs and recomputes the logits in backward.
+    Not twice differentiable: double backward raises ``RuntimeError``.
 
     Args:
-        chunk_size: rows of logits computed at once (trades memory for fewer matmuls).
+        chunk_size: rows of logits computed at once (trades memory for fewer, larger matmuls); ``None``
+            (default): one chunk of logits holds at most ``N * H / 2`` values.
         ignore_index: target value that is skipped.
         label_smoothing: in ``[0, 1]``.
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
@@ -150,7 +241,10 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
     Models. ICLR 2025. Matches ``torch.nn.functional.linear_cross_entropy``.
     """
 
-    chunk_size: int = param(1024, "rows of logits computed at a time", ge=1)
+    chunk_size: int | None = param(
+        None, "rows of logits computed at a time; None: as many as keep one chunk of logits at most N * H / 2 values",
+        ge=1,
+    )
     ignore_index: int = ignore_index_param()
     label_smoothing: float = LABEL_SMOOTHING
     reduction: Reduction = reduction_param()
@@ -160,7 +254,7 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
         input: Tensor,
         target: Tensor,
         *,
-        chunk_size: int,
+        chunk_size: int | None,
         ignore_index: int,
         label_smoothing: float,
         reduction: Reduction,
@@ -170,9 +264,20 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
         target = _check(input, target, classifier_weight, classifier_bias, ignore_index)
         kept = target != ignore_index
         index = torch.where(kept, target, 0)
+        chunk = _rows_per_chunk(chunk_size, *input.shape, classifier_weight.shape[0])
         with no_autocast(input):  # autocast would compute the logits of float32 hidden states in bfloat16
+            tracked = torch.is_grad_enabled() and any(
+                t is not None and t.requires_grad for t in (input, classifier_weight, classifier_bias)
+            )
+            if reduction in ("mean", "sum") and tracked:  # else no gradient is wanted: compute none
+                row_scale = kept.to(_work_dtype(input))
+                if reduction == "mean":  # over the kept rows; 0 (and zero gradients) when every row is ignored
+                    row_scale = row_scale / row_scale.sum().clamp_min(1)
+                return output(_ReducedLinearCrossEntropy.apply(
+                    input, classifier_weight, classifier_bias, index, row_scale, label_smoothing, chunk
+                ), input)
             loss = _ChunkedLinearCrossEntropy.apply(
-                input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk_size
+                input, classifier_weight, classifier_bias, index, kept, label_smoothing, chunk
             )
         return reduce(output(loss, input), reduction, denominator=kept.sum(), owner="linear_cross_entropy")
 
@@ -188,6 +293,6 @@ SPEC = LossSpec.of(
     example=hidden_states,
     reference=linear_cross_entropy_reference,
     aliases=("fused_linear_cross_entropy", "chunked_cross_entropy"),
-    tags={"ignore_index"},
+    tags={"ignore_index", "compile"},
     mean_denominator="non_ignored",
 )

@@ -218,7 +218,8 @@ def focal_reference(example: Example, *, gamma: float, alpha, ignore_index: int,
     return reduce_reference(out, reduction, denominator=kept)
 
 
-def sigmoid_focal_reference(example: Example, *, alpha, gamma: float, reduction: str) -> Tensor:
+def sigmoid_focal_reference(example: Example, *, alpha, gamma: float, reduction: str, compiled: bool = False) -> Tensor:
+    """torchvision.ops.sigmoid_focal_loss in float64 (``compiled`` says how the loss runs, not what it computes)."""
     x, y = f64(example.input), f64(example.target)
     p = 1 / (1 + torch.exp(-x))
     ce = -(y * torch.log(p) + (1 - y) * torch.log(1 - p))
