@@ -27,12 +27,16 @@ _LAZY = {
     "get_spec": "._default",
     "list_losses": "._default",
     "list_plugins": "._default",
+    "register_loss": "._default",
     "reset_default_registry": "._default",
     "PluginInfo": "._plugins",
     "WeightedSum": ".compose",
+    "wrap": ".custom",
     "build_loss": ".config",
     "config_schema": ".schema",
     "AmbiguousLossError": ".errors",
+    "CallError": ".errors",
+    "CollectiveError": ".errors",
     "ConfigError": ".errors",
     "ContextError": ".errors",
     "InvalidParamError": ".errors",
@@ -81,13 +85,17 @@ if TYPE_CHECKING:  # pragma: no cover
         get_spec,
         list_losses,
         list_plugins,
+        register_loss,
         reset_default_registry,
     )
     from ._plugins import PluginInfo
     from .compose import WeightedSum
     from .config import build_loss
+    from .custom import wrap
     from .errors import (
         AmbiguousLossError,
+        CallError,
+        CollectiveError,
         ConfigError,
         ContextError,
         InvalidParamError,
@@ -109,6 +117,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AmbiguousLossError",
+    "CallError",
+    "CollectiveError",
     "ConfigError",
     "ContextError",
     "ContextKeys",
@@ -144,5 +154,7 @@ __all__ = [
     "list_plugins",
     "param",
     "reduction_param",
+    "register_loss",
     "reset_default_registry",
+    "wrap",
 ]

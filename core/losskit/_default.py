@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ._plugins import PluginInfo
 from .loss import Loss
 from .registry import Registry
 from .spec import LossSpec
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _registry: Registry | None = None
@@ -34,6 +37,11 @@ def reset_default_registry() -> None:
 def get_loss(name: str, **params: Any) -> Loss:
     """Build a registered loss by name: ``get_loss("focal", gamma=2)``."""
     return default_registry().get_loss(name, **params)
+
+
+def register_loss(name: str | None = None, /, *, plugin: str = "__main__", **facts: Any) -> Callable[[T], T]:
+    """Register a Loss class or a function in the default registry: see :meth:`Registry.register_loss`."""
+    return default_registry().register_loss(name, plugin=plugin, **facts)
 
 
 def get_spec(name: str) -> LossSpec:

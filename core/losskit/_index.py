@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _presentation
-from ._naming import did_you_mean, normalize
+from ._naming import did_you_mean, loose, normalize
 from ._plugins import ENV_PREFER, PluginInfo
 from .errors import AmbiguousLossError, PluginLoadError, SpecError, UnknownLossError
-from .loss import Loss
-from .params import validate_params
+from .loss import Loss, validated
 from .spec import LossSpec
 
 __all__ = ["Entry", "LossIndex"]
@@ -57,12 +56,14 @@ class LossIndex:
         self.plugins: dict[str, PluginInfo] = {}  # every plugin seen: active, blocked or failed
         self._names: dict[str, list[Entry]] = {}
         self._by_plugin: dict[str, dict[str, LossSpec]] = {}  # active plugins only
+        self._resolved: dict[str, tuple[Entry, str]] = {}  # resolve()'s answers; emptied by every change
 
     # -- filling -----------------------------------------------------------------
 
     def record(self, info: PluginInfo, *, replace: bool = False) -> None:
         """Keep the record of a plugin that provides nothing (blocked or failed); the first one wins
         unless ``replace``, which never hides an active plugin of the same name (its losses stay reachable)."""
+        self._resolved.clear()
         current = self.plugins.get(info.name)
         if current is None or (replace and current.status != "active"):
             self.plugins[info.name] = info
@@ -71,6 +72,7 @@ class LossIndex:
         """Index the specs of a new, active plugin under its record: the names indexed, or
         :class:`SpecError` changing nothing."""
         own = _check_specs(specs)
+        self._resolved.clear()
         self.plugins[info.name] = info
         self._by_plugin[info.name] = {}
         return self._index(info, own)
@@ -80,6 +82,7 @@ class LossIndex:
         return self._index(self.plugins[plugin], _check_specs(specs, self._by_plugin[plugin]))
 
     def _index(self, info: PluginInfo, own: dict[str, LossSpec]) -> list[str]:
+        self._resolved.clear()
         self._by_plugin[info.name].update(own)
         for key, spec in own.items():
             self._names.setdefault(key, []).append(Entry(info.name, spec))
@@ -130,6 +133,9 @@ class LossIndex:
         it or when the bare name is ambiguous, so that the config rebuilds the
         same loss wherever another plugin provides the name too.
         """
+        resolved = self._resolved.get(name) if type(name) is str else None  # a repeated lookup: one dict read
+        if resolved is not None:
+            return resolved
         if not isinstance(name, str):
             raise UnknownLossError(f"a loss name must be a string, got {name!r} of type {type(name).__name__}.")
         plugin, sep, bare = name.partition(":")
@@ -139,7 +145,8 @@ class LossIndex:
             entry = self._resolve_bare(normalize(name), name)
         canonical = entry.spec.name
         qualify = sep or len(self._providers(canonical)) > 1
-        return entry, f"{entry.plugin}:{canonical}" if qualify else canonical
+        resolved = self._resolved[name] = (entry, f"{entry.plugin}:{canonical}" if qualify else canonical)
+        return resolved
 
     def _resolve_qualified(self, plugin: str, key: str, name: str) -> Entry:
         info = self.plugins.get(plugin)
@@ -157,7 +164,8 @@ class LossIndex:
                 f"{name!r}: plugin {info.label} is blocked by the plugin allow/block settings "
                 "(LOSSKIT_PLUGINS / LOSSKIT_DISABLE_PLUGINS)."
             )
-        spec = self._by_plugin[plugin].get(key)
+        own = self._by_plugin[plugin]
+        spec = own.get(key) or own.get(self._loosely(key, own), None)
         if spec is None:
             raise UnknownLossError(
                 f"plugin {plugin!r} has no loss named {key!r}{did_you_mean(key, self._by_plugin[plugin]) or '.'} "
@@ -166,6 +174,8 @@ class LossIndex:
         return Entry(plugin, spec)
 
     def _resolve_bare(self, key: str, name: str) -> Entry:
+        if key not in self._names:
+            key = self._loosely(key, self._names) or key
         entries = self._names.get(key)
         if not entries:
             raise _presentation.unknown_loss(name, key, self._names, self.plugins.values())
@@ -178,18 +188,26 @@ class LossIndex:
                 return entry
         raise AmbiguousLossError(self._ambiguity(key))
 
+    @staticmethod
+    def _loosely(key: str, names: dict[str, Any]) -> str:
+        """The name in ``names`` that ``key`` matches in the :func:`~losskit._naming.loose` form (torch's
+        ``CrossEntropyLoss`` is ``cross_entropy``), or ``""`` when none does or names of different losses do."""
+        form = loose(key)
+        matches = [k for k in names if loose(k) == form]
+        return matches[0] if matches and all(names[k] == names[matches[0]] for k in matches) else ""
+
     def build(self, name: str, params: dict[str, Any]) -> Loss:
         """The loss ``name`` resolves to, built with validated ``params`` and its config name."""
         entry, config_name = self.resolve(name)
         spec = entry.spec
-        values = validate_params(config_name, spec.params, params)
+        values = validated(config_name, spec.params, params)
         loss = spec.factory(**values)
         if not isinstance(loss, Loss):
             raise SpecError(
                 f"{config_name}: the factory of plugin spec {spec.name!r} returned "
                 f"{type(loss).__name__}, expected a losskit.Loss subclass."
             )
-        loss._config_name = config_name
+        object.__setattr__(loss, "_config_name", config_name)  # a plain str: nn.Module.__setattr__'s checks not needed
         return loss
 
     # -- listing -----------------------------------------------------------------

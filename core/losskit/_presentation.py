@@ -64,7 +64,7 @@ def ambiguity(key: str, providers: list[PluginInfo]) -> str:
 def unknown_loss(name: str, key: str, names: Iterable[str], plugins: Iterable[PluginInfo]) -> UnknownLossError:
     """No loss ``name`` among ``names``: the close ones, and the blocked or failed plugins that may have it."""
     message = (
-        f"no loss named {name!r}{did_you_mean(key, names) or '.'}\n"
+        f"no loss named {name!r}{did_you_mean(key, names, loss_names=True) or '.'}\n"
         "  `losskit list` shows every installed loss; loss families install separately, from a losskit "
         "checkout: e.g. `pip install ./plugins/losskit-classification`, or the wheel that `nox -s build` "
         "leaves in dist/ (`pip install dist/losskit_classification-*.whl`)."

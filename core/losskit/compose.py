@@ -26,13 +26,15 @@ import torch
 from torch import Tensor, nn
 
 from ._naming import did_you_mean
-from .errors import ContextError, InvalidParamError, LossInputError, excerpt
+from .errors import ConfigError, ContextError, InvalidParamError, LossInputError, excerpt
 from .loss import ContextKeys, Loss, LossOutput
 
-__all__ = ["Composite", "WeightedSum", "add", "check_weight", "scale"]
+__all__ = ["Composite", "WeightedSum", "add", "check_term_name", "check_weight", "scale"]
 
 #: Separates a composite term's name from its own parts' names: ``multitask/seg``.
 PART_SEPARATOR = "/"
+#: The longest name a user gives a term (a breakdown key, a config ``label``).
+MAX_TERM_NAME = 64
 
 
 def check_weight(weight: Any, *, owner: str = "sum") -> float:
@@ -53,19 +55,31 @@ def check_weight(weight: Any, *, owner: str = "sum") -> float:
     return value
 
 
-def unique_names(bases: Iterable[str]) -> tuple[str, ...]:
-    """``('dice', 'focal', 'dice')`` -> ``('dice', 'focal', 'dice_1')``: stable, unique logger keys."""
+def check_term_name(name: Any, *, owner: str, what: str) -> str:
+    """A term name chosen by the user (a :meth:`~losskit.Loss.breakdown` key): a non-empty string of at most
+    :data:`MAX_TERM_NAME` characters without ``/`` (which joins a nested composite's name to its parts')."""
+    if not isinstance(name, str) or not name or len(name) > MAX_TERM_NAME or PART_SEPARATOR in name:
+        raise InvalidParamError(
+            owner, what, f"a term name must be a non-empty string of at most {MAX_TERM_NAME} characters without "
+            f"{PART_SEPARATOR!r}, got {excerpt(name)}"
+        )
+    return name
+
+
+def unique_names(bases: Iterable[str], taken: Iterable[str] = ()) -> tuple[str, ...]:
+    """``('dice', 'focal', 'dice')`` -> ``('dice', 'focal', 'dice_1')``: stable, unique logger keys,
+    none of them among ``taken`` (the names the user gave other terms)."""
     names: list[str] = []
-    taken: set[str] = set()
+    used = set(taken)
     suffix: dict[str, int] = {}  # per base, the last suffix tried: each is tried once, so this is linear
     for base in bases:
         name, i = base, suffix.get(base, 0)
-        while name in taken:
+        while name in used:
             i += 1
             name = f"{base}_{i}"
         suffix[base] = i
         names.append(name)
-        taken.add(name)
+        used.add(name)
     return tuple(names)
 
 
@@ -98,13 +112,21 @@ class Composite(Loss):
         return self.evaluate(input, target, context)
 
     def context_keys(self) -> ContextKeys:
-        keys = [term.context_keys() for _, term in self.labelled_terms()]
-        return ContextKeys(
-            frozenset().union(*(k.accepted for k in keys)), frozenset().union(*(k.required for k in keys))
-        )
+        """The union of the terms' context keys; computed once, as the terms are fixed at construction."""
+        keys = self.__dict__.get("_context_keys")
+        if keys is None:
+            each = [term.context_keys() for _, term in self.labelled_terms()]
+            keys = ContextKeys(
+                frozenset().union(*(k.accepted for k in each)), frozenset().union(*(k.required for k in each))
+            )
+            self.__dict__["_context_keys"] = keys
+        return keys
 
     def check_context(self, context: dict[str, Any]) -> None:
-        accepted = self.context_keys().accepted
+        keys = self.context_keys()
+        if context.keys() <= keys.accepted and keys.required <= context.keys():  # the common case, first
+            return
+        accepted = keys.accepted
         unknown = sorted(context.keys() - accepted)
         if unknown:
             listed = ", ".join(sorted(accepted)) or "none"
@@ -121,10 +143,20 @@ class Composite(Loss):
                 )
 
     def run_term(self, term: Loss, input: Any, target: Any, context: dict[str, Any], *, weight: float) -> LossOutput:
-        """One term's output on its share of the context; without gradient when its weight is 0."""
-        own = {k: v for k, v in context.items() if k in term.context_keys().accepted}
-        with torch.set_grad_enabled(torch.is_grad_enabled() and weight != 0.0):
-            return term.breakdown(input, target, **own)
+        """One term's output on its share of the context; without gradient when its weight is 0.
+
+        The context was checked for every term (:meth:`check_context`), so a term whose ``__call__`` and
+        ``breakdown`` are :class:`~losskit.Loss`'s runs as a module without checking it again; its one
+        part is its total, which :meth:`add_parts` detaches.
+        """
+        own = {k: v for k, v in context.items() if k in term.context_keys().accepted} if context else context
+        if weight == 0.0 and torch.is_grad_enabled():
+            with torch.no_grad():
+                return self.run_term(term, input, target, own, weight=1.0)
+        cls = type(term)
+        if cls.breakdown is Loss.breakdown and cls.__call__ is Loss.__call__:
+            return LossOutput(nn.Module.__call__(term, input, target, **own), {})
+        return term.breakdown(input, target, **own)
 
     @staticmethod
     def add_parts(parts: dict[str, Tensor], label: str, term: Loss, out: LossOutput) -> None:
@@ -135,8 +167,11 @@ class Composite(Loss):
     @staticmethod
     def weighted_total(owner: str, values: Sequence[tuple[str, float, Tensor]]) -> Tensor:
         """``sum(w * v)`` over the terms whose weight is not 0; every value must have one shape."""
-        shapes = {tuple(v.shape) for _, _, v in values}
-        if len(shapes) > 1:
+        shape = values[0][2].shape
+        same = True
+        for _, _, v in values:  # a loop, not any(...): this runs on every call
+            same = same and v.shape == shape
+        if not same:
             listed = ", ".join(f"{label} {tuple(v.shape)}" for label, _, v in values)
             raise LossInputError(
                 f"{owner}: its terms return values of different shapes ({listed}), which cannot be added "
@@ -155,12 +190,17 @@ class WeightedSum(Composite):
     """``sum_i weights[i] * terms[i](input, target, **context_i)``.
 
     Built by ``+``, ``*`` and ``sum()`` on losses, or directly. ``names`` are
-    the stable, unique keys of :meth:`breakdown`'s parts (``focal``, ``dice``,
-    ``dice_1``); the parts are the terms' unweighted values.
+    the stable, unique keys of :meth:`breakdown`'s parts: the names given,
+    else the terms' registry names (``focal``, ``dice``, ``dice_1``); the parts
+    are the terms' unweighted values.
 
     Args:
-        terms: the losses; a :class:`WeightedSum` among them is flattened into this one.
+        terms: the losses; a :class:`WeightedSum` among them is flattened into this one
+            (with the names given to its terms).
         weights: one finite real weight per term; default 1 each.
+        names: one name per term (or ``None`` for its registry name), unique; kept by
+            :meth:`to_config` as each term's ``label``. A sum among the terms takes no name:
+            it is flattened, so name its terms.
 
     Examples:
         >>> loss = get_loss("focal") + 0.5 * get_loss("dice")            # doctest: +SKIP
@@ -171,48 +211,93 @@ class WeightedSum(Composite):
 
     loss_name = "sum"
 
-    def __init__(self, terms: Sequence[Loss], weights: Sequence[float] | None = None) -> None:
+    def __init__(
+        self, terms: Sequence[Loss], weights: Sequence[float] | None = None, *, names: Sequence[str | None] | None = None
+    ) -> None:
         super().__init__()
         terms = list(terms)
         weights = [1.0] * len(terms) if weights is None else list(weights)
+        given = [None] * len(terms) if names is None else list(names)
         if len(weights) != len(terms):
             raise InvalidParamError(
                 "sum", "weights", f"needs one weight per term, got {len(terms)} terms but {len(weights)} weights"
+            )
+        if len(given) != len(terms):
+            raise InvalidParamError(
+                "sum", "names", f"needs one name (or None) per term, got {len(terms)} terms but {len(given)} names"
             )
         if not terms:
             raise InvalidParamError("sum", "terms", "needs at least one term (a losskit.Loss), got none")
         flat_terms: list[Loss] = []
         flat_weights: list[float] = []
-        for term, weight in zip(terms, weights):
+        flat_given: list[str | None] = []
+        for term, weight, label in zip(terms, weights, given):
             if not isinstance(term, Loss):
-                raise TypeError(f"sum: terms must be losskit.Loss instances, got {type(term).__name__}.")
+                raise TypeError(f"sum: terms must be losskit.Loss instances, got {type(term).__name__}.{_wrap_hint(term)}")
             weight = check_weight(weight)
+            if label is not None:
+                label = check_term_name(label, owner="sum", what="names")
             if isinstance(term, WeightedSum):
+                if label is not None:
+                    raise InvalidParamError(
+                        "sum", "names", f"the term named {label!r} is a sum, which is flattened into this one: "
+                        "name its terms instead"
+                    )
                 flat_terms += list(term.terms)
                 flat_weights += [weight * w for w in term.weights]
+                flat_given += list(term._given_names)
             else:
                 flat_terms.append(term)
                 flat_weights.append(weight)
+                flat_given.append(label)
+        chosen = [n for n in flat_given if n is not None]
+        seen: set[str] = set()
+        for n in chosen:
+            if n in seen:
+                raise InvalidParamError("sum", "names", f"the name {n!r} is given to two terms; term names are unique")
+            seen.add(n)
+        defaults = iter(unique_names((part_name(t) for t, n in zip(flat_terms, flat_given) if n is None), chosen))
         self.terms = nn.ModuleList(flat_terms)
         self.weights: tuple[float, ...] = tuple(flat_weights)
-        self.names: tuple[str, ...] = unique_names(part_name(t) for t in flat_terms)
+        self._given_names: tuple[str | None, ...] = tuple(flat_given)
+        self.names: tuple[str, ...] = tuple(n if n is not None else next(defaults) for n in flat_given)
 
     def labelled_terms(self) -> Iterator[tuple[str, Loss]]:
         return zip(self.names, self.terms)
 
+    def forward(self, input: Any, target: Any, **context: Any) -> Tensor:
+        return self._total(input, target, context, None)  # no parts to detach: nobody reads them
+
     def evaluate(self, input: Any, target: Any, context: dict[str, Any]) -> LossOutput:
         parts: dict[str, Tensor] = {}
+        return LossOutput(self._total(input, target, context, parts), parts)
+
+    def _total(self, input: Any, target: Any, context: dict[str, Any], parts: dict[str, Tensor] | None) -> Tensor:
+        """The weighted total; each term's detached value into ``parts`` unless it is ``None``."""
         values = []
         for label, term, weight in zip(self.names, self.terms, self.weights):
-            out = self.run_term(term, input, target, context, weight=weight)
-            self.add_parts(parts, label, term, out)
-            values.append((label, weight, out.total))
-        return LossOutput(self.weighted_total(self.config_name, values), parts)
+            cls = type(term)
+            if not context and weight and cls.breakdown is Loss.breakdown and cls.__call__ is Loss.__call__:
+                value = nn.Module.__call__(term, input, target)  # run_term's plain case, inlined: the hot path
+                if parts is not None:
+                    parts[label] = value.detach()
+            else:
+                out = self.run_term(term, input, target, context, weight=weight)
+                if parts is not None:
+                    self.add_parts(parts, label, term, out)
+                value = out.total
+            values.append((label, weight, value))
+        return self.weighted_total(self._config_name, values)
 
     def to_config(self) -> dict[str, Any]:
         terms = []
-        for term, weight in zip(self.terms, self.weights):
-            node = term.to_config()
+        for i, (term, weight, label) in enumerate(zip(self.terms, self.weights, self._given_names)):
+            try:
+                node = term.to_config()
+            except ConfigError as exc:  # a wrapped term (losskit.wrap): say where it sits
+                raise ConfigError(f"terms[{i}] ({self.names[i]}): {exc}") from None
+            if label is not None:
+                node["label"] = label
             if weight != 1.0:
                 node["weight"] = weight
             terms.append(node)
@@ -229,7 +314,7 @@ def add(a: Any, b: Any) -> WeightedSum:
         if not isinstance(x, Loss):
             raise TypeError(
                 f"can only add a losskit.Loss to a Loss (or 0, so that sum() works), got {type(x).__name__}; "
-                "to weight a loss, multiply it: 0.5 * loss."
+                f"to weight a loss, multiply it: 0.5 * loss.{_wrap_hint(x)}"
             )
     return WeightedSum(terms)
 
@@ -237,6 +322,13 @@ def add(a: Any, b: Any) -> WeightedSum:
 def scale(loss: Loss, weight: Any) -> WeightedSum:
     """``weight * loss``, a one-term weighted sum (or the sum with every weight scaled)."""
     return WeightedSum([loss], [check_weight(weight)])
+
+
+def _wrap_hint(x: Any) -> str:
+    """For an ``nn.Module`` or a callable where a Loss was expected: how to make it a term."""
+    if isinstance(x, nn.Module) or callable(x):
+        return " Wrap it to make it a term: losskit.wrap(obj, name=...)."
+    return ""
 
 
 def _is_zero(x: Any) -> bool:

@@ -2,7 +2,8 @@
 
 A config is a tree of nodes ``{name, weight?, ...}``:
 
-* ``{name: sum, terms: [node, ...]}``: a :class:`~losskit.compose.WeightedSum`;
+* ``{name: sum, terms: [node, ...]}``: a :class:`~losskit.compose.WeightedSum`; a term may
+  carry a ``label``, its name in :meth:`~losskit.Loss.breakdown` (default: its loss name);
 * ``{name: multitask, tasks: {task: node}, weighting?, weights?, task_types?}``:
   a :class:`~losskit.multitask.MultiTask`;
 * any other name is a registered loss, its other keys its parameters.
@@ -37,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from torch import Tensor
 
 from ._naming import did_you_mean, normalize
-from .compose import WeightedSum, check_weight, scale
+from .compose import WeightedSum, check_term_name, check_weight, scale
 from .errors import AmbiguousLossError, ConfigError, InvalidParamError, UnknownLossError, excerpt
 from .loss import Loss
 from .multitask import WEIGHTINGS, MultiTask
@@ -424,6 +425,11 @@ class _Builder:
         name = node["name"]
         if not isinstance(name, str):
             raise ConfigError(f"{_at(path, 'name')}: must be a string, got {excerpt(name)}.")
+        if "label" in node:  # a sum's terms have theirs taken off by _sum
+            raise ConfigError(
+                f"{_at(path, 'label')}: a label names a term of a sum in its breakdown, and this node is no sum's "
+                "term (a task's name is its key in 'tasks'); remove it."
+            )
         weight = self._weight(node, path)
         kind = normalize(name)
         if kind == "sum":
@@ -479,10 +485,43 @@ class _Builder:
             raise ConfigError(
                 f"{_at(path, 'terms')}: a sum needs a non-empty list of terms, got {excerpt(terms)}."
             )
-        built = [self.node(term, _item(_at(path, "terms"), i)) for i, term in enumerate(terms)]
-        total = WeightedSum([loss for loss, _ in built], [w for _, w in built])
+        built, labels = [], []
+        seen: dict[str, int] = {}  # label -> the index of the term that has it
+        for i, term in enumerate(terms):
+            where = _item(_at(path, "terms"), i)
+            label = self._term_label(term, where, seen)
+            if label is not None:
+                seen[label] = i
+                term = {k: v for k, v in term.items() if k != "label"}
+            built.append(self.node(term, where))
+            labels.append(label)
+        try:
+            total = WeightedSum([loss for loss, _ in built], [w for _, w in built], names=labels)
+        except InvalidParamError as exc:  # a label that a nested sum, flattened into this one, has too
+            raise ConfigError(f"{_at(path, 'terms')}: {_sentence(exc.reason)}") from exc
         _check_products(total, _at(path, "terms"))
         return total
+
+    def _term_label(self, term: Any, path: str, seen: Mapping[str, int]) -> str | None:
+        """The ``label`` of a sum's term (``None`` without one): a valid term name that no earlier term has."""
+        if not isinstance(term, Mapping) or "label" not in term:
+            return None
+        label = term["label"]
+        try:
+            check_term_name(label, owner="sum", what="label")
+        except InvalidParamError as exc:
+            raise ConfigError(f"{_at(path, 'label')}: {_sentence(exc.reason)}") from None
+        name = term.get("name")
+        if isinstance(name, str) and normalize(name) == "sum":
+            raise ConfigError(
+                f"{_at(path, 'label')}: this term is a sum, which is flattened into the sum holding it: label its "
+                "terms instead."
+            )
+        if label in seen:
+            raise ConfigError(
+                f"{_at(path, 'label')}: {excerpt(label)} labels terms[{seen[label]}] already; a sum's labels are unique."
+            )
+        return label
 
     def _multitask(self, node: Mapping[Any, Any], path: str) -> MultiTask:
         self._check_keys(node, path, _MULTITASK_KEYS, "multitask")

@@ -33,6 +33,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import torch
 
+from . import _calling
 from ._naming import did_you_mean
 from .errors import ContextError, InvalidParamError, SpecError
 from .params import _UNRESOLVED, Param, validate_params
@@ -204,7 +205,7 @@ def _functional(
     cls: type, compute: Callable[..., Any], params: tuple[Param, ...], context: list[inspect.Parameter]
 ) -> Callable[..., Any]:
     name = cls.loss_name or cls.__name__  # type: ignore[attr-defined]
-    declared = {p.name for p in params}
+    declared = {p.name for p in params} | {alias for p in params for alias in p.aliases}  # weight= for class_weights
     defaults = {p.name: p.default for p in params}
     accepted = {p.name for p in context}
     required = {p.name for p in context if p.default is inspect.Parameter.empty}
@@ -245,19 +246,29 @@ def _functional(
     return functional
 
 
-def derive(cls: type, base: type) -> None:
-    """Fill in what ``cls`` leaves out: ``params``, ``__init__``, ``forward``, ``functional``."""
+def derive(
+    cls: type, base: type, *, inputs: dict[str, str] | tuple[str, ...] | None = None,
+    positional: tuple[str, ...] | None = None,
+) -> None:
+    """Fill in what ``cls`` leaves out: ``params``, ``__init__``, ``forward``, ``functional``; with ``inputs``
+    and ``positional``, torch's calling conventions (:mod:`losskit._calling`)."""
     params = collect_params(cls, base)
     if params is not None:
         cls.params = params  # type: ignore[attr-defined]
         cls._declares_params = True  # type: ignore[attr-defined]
         if "__init__" not in vars(cls):
-            cls.__init__ = _init(cls, params)  # type: ignore[misc]
+            cls.__init__ = _calling.positional_init(cls, _init(cls, params), positional or (), params)  # type: ignore[misc]
+    if positional is not None and not getattr(vars(cls).get("__init__"), "_losskit_generated", False):
+        raise SpecError(f"{cls.__qualname__}: positional= applies to the derived __init__; this class writes its own.")
     init = vars(cls).get("__init__")
     if init is not None and not getattr(init, "_losskit_generated", False):
         cls.__init__ = _recording_given(init)  # type: ignore[misc]
     compute = vars(cls).get("compute")
     if compute is None:
+        if inputs is not None:
+            accepted, required = context_names(cls.forward)  # type: ignore[attr-defined]
+            torch_inputs = _calling.inputs_of(cls, inputs, set(accepted), set(required))
+            cls.__call__ = _calling.calling(torch_inputs, base.__call__, cls.forward)  # type: ignore[attr-defined]
         return
     if not isinstance(compute, staticmethod):
         raise SpecError(f"{cls.__qualname__}.compute must be a @staticmethod: it is the functional form's maths.")
@@ -266,7 +277,16 @@ def derive(cls: type, base: type) -> None:
     compute = compute.__func__
     context = _compute_signature(cls, compute, cls.params)  # type: ignore[attr-defined]
     cls.forward = _forward(cls, compute, context)  # type: ignore[attr-defined]
-    cls.functional = staticmethod(_functional(cls, compute, cls.params, context))  # type: ignore[attr-defined]
+    functional = _functional(cls, compute, cls.params, context)
+    taken = sorted({a for p in cls.params for a in p.aliases} & {p.name for p in context})  # type: ignore[attr-defined]
+    if taken:
+        raise SpecError(f"{cls.__qualname__}: {taken[0]!r} is both a parameter's alias and a context keyword of compute.")
+    torch_inputs = _calling.inputs_of(
+        cls, inputs, {p.name for p in context}, {p.name for p in context if p.default is inspect.Parameter.empty}
+    )
+    if inputs is not None:
+        cls.__call__ = _calling.calling(torch_inputs, base.__call__, cls.forward)  # type: ignore[attr-defined]
+    cls.functional = staticmethod(_calling.functional_calling(torch_inputs, functional))  # type: ignore[attr-defined]
 
 
 def _recording_given(init: Callable[..., None]) -> Callable[..., None]:

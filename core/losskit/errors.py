@@ -9,7 +9,8 @@ the builtin exception a caller would naturally catch (``ValueError``,
     ├── AmbiguousLossError    (LookupError)  two plugins provide the name
     ├── InvalidParamError     (ValueError)   unknown parameter or value out of range
     ├── LossInputError        (ValueError)   tensors of the wrong shape, dtype or range
-    ├── ContextError          (TypeError)    unknown or missing context keyword
+    ├── CallError             (TypeError)    a loss called with arguments it does not take
+    │   └── ContextError                     unknown or missing context keyword
     ├── ConfigError           (ValueError)   malformed composition config
     ├── SpecError             (ValueError)   a plugin's spec is malformed
     ├── PluginLoadError       (ImportError)  a plugin failed to load
@@ -28,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "AmbiguousLossError",
+    "CallError",
     "CollectiveError",
     "ConfigError",
     "ContextError",
@@ -80,7 +82,13 @@ class LossInputError(LosskitError, ValueError):
     """The tensors passed to a loss break its input contract."""
 
 
-class ContextError(LosskitError, TypeError):
+class CallError(LosskitError, TypeError):
+    """A loss, its functional form or its constructor was called with arguments it does not take: too many
+    or too few positional arguments, one given twice, or a torch argument whose losskit keyword differs
+    (the message names the call to write instead)."""
+
+
+class ContextError(CallError):
     """A context keyword (``weight=``, ``groups=``, ``model=``...) is unknown or missing."""
 
 

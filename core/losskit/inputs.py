@@ -13,8 +13,9 @@ Two rules hold for every loss, and the checks that return a tensor apply them (u
   converted target, in the input's dtype. The values are checked after the conversion (a bool target of a
   loss that wants ``±1`` is refused, naming ``2 * target - 1``).
 
-Checks that read tensor values (class-index ranges) synchronise with the device
-and break ``torch.compile`` graphs; they are skipped while compiling.
+Checks that read tensor values (class-index ranges, value ranges, value sets) synchronise with the device
+and break ``torch.compile`` graphs; they are skipped while compiling. A range check is one ``aminmax``
+pass and one read back of two numbers; only an error looks at the values again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import torch
 from torch import Tensor
 
 from .errors import LossInputError
-from .precision import working
+from .precision import _LOW
+
+_FULL = (torch.float32, torch.float64)  # computed in their own precision
 
 __all__ = [
     "check_class_indices",
@@ -41,6 +44,17 @@ __all__ = [
 
 def _compiling() -> bool:
     return torch.compiler.is_compiling()
+
+
+def _bounds(x: Tensor) -> tuple[Any, Any]:
+    """``(min, max)`` of a non-empty ``x`` as Python numbers (nan for both where ``x`` holds a nan).
+
+    One pass over ``x`` (``aminmax``) and one read back from its device, where comparing every value
+    with each bound takes four passes: the range checks below test these two numbers, and only an
+    error looks at the values again, to name the first offending one.
+    """
+    lo, hi = torch.stack(torch.aminmax(x)).tolist()
+    return lo, hi
 
 
 def check_tensor(owner: str, what: str, x: Any) -> Tensor:
@@ -91,7 +105,14 @@ def check_class_indices(
     target = target.long()
     if _compiling() or target.numel() == 0:
         return target
-    valid = (target >= 0) & (target < num_classes)
+    lo, hi = _bounds(target)
+    if lo >= 0 and hi < num_classes:
+        return target
+    if ignore_index is not None and num_classes > 0 and ignore_index in (lo, hi):  # the others, without the ignored
+        lo, hi = _bounds(target.masked_fill(target == ignore_index, 0))
+        if lo >= 0 and hi < num_classes:
+            return target
+    valid = (target >= 0) & (target < num_classes)  # an error: find the first offending value
     if ignore_index is not None:
         valid |= target == ignore_index
     if not bool(valid.all()):
@@ -110,19 +131,26 @@ def check_value_target(owner: str, input: Tensor, target: Any) -> Tensor:
     The rule for targets of values (see the module docstring): floating, integer and bool targets are
     converted to ``working(input).dtype``; complex ones are refused. Use the returned tensor.
     """
+    # This runs on every call: the common case first, in as few operations as it takes.
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and input.shape == target.shape:
+        dtype, given = input.dtype, target.dtype
+        if given is dtype and dtype in _FULL:
+            return target
+        if input.is_floating_point() and not target.is_complex():
+            working = torch.float32 if dtype in _LOW else dtype  # losskit.precision.working(input).dtype
+            return target if given is working else target.to(working)
     check_same_shape(owner, input, target, floating=True)
-    if target.is_complex():
-        raise LossInputError(
-            f"{owner}: target must hold real values, got {target.dtype}. Pass target.real or target.abs()."
-        )
-    return target.to(working(input).dtype)
+    raise LossInputError(
+        f"{owner}: target must hold real values, got {target.dtype}. Pass target.real or target.abs()."
+    )
 
 
 def check_values_in(owner: str, what: str, x: Tensor, low: float, high: float, hint: str = "") -> None:
     """Every value of ``x`` in ``[low, high]``."""
     if _compiling() or x.numel() == 0:
         return
-    if not bool(((x >= low) & (x <= high)).all()):
+    lo, hi = _bounds(x)
+    if not (lo >= low and hi <= high):  # False for a nan too
         bad = x[~((x >= low) & (x <= high))][0].item()
         raise LossInputError(f"{owner}: {what} must lie in [{low:g}, {high:g}], got {bad:g}. {hint}".rstrip())
 
@@ -131,8 +159,8 @@ def check_value_set(owner: str, what: str, x: Tensor, allowed: tuple[float, ...]
     """Every value of ``x`` is one of ``allowed`` (``(0, 1)`` for binary targets, ``(-1, 1)`` for signs)."""
     if _compiling() or x.numel() == 0:
         return
-    bad = torch.ones_like(x, dtype=torch.bool)
-    for value in allowed:
+    bad = x != allowed[0]  # two passes over x for two values; the any() below, one read back
+    for value in allowed[1:]:
         bad &= x != value
     if bool(bad.any()):
         shown = " or ".join(f"{v:+g}" if min(allowed) < 0 else f"{v:g}" for v in allowed)

@@ -42,7 +42,7 @@ except ImportError:  # Python 3.10
 import torch
 from torch import Tensor, nn
 
-from . import declare
+from . import _calling, declare
 from ._naming import did_you_mean
 from .errors import ContextError, SpecError
 from .params import Param, param, reduction_param, validate_params
@@ -66,6 +66,10 @@ class LossOutput(NamedTuple):
 
 
 _CONTEXT_KEYS: dict[Any, ContextKeys] = {}
+#: Per class whose context_keys and check_context are Loss's own: its context keys, checked in __call__
+#: without a method call (the hot path). Filled by Loss.check_context on a class's first call.
+_PLAIN_CHECK: dict[type, ContextKeys] = {}
+_ABSENT: Any = object()  # an input not given (so that a wrong call count gets a CallError)
 
 
 def _context_keys_of(forward: Any) -> ContextKeys:
@@ -76,6 +80,32 @@ def _context_keys_of(forward: Any) -> ContextKeys:
     if keys is None:
         keys = _CONTEXT_KEYS[forward] = ContextKeys(*declare.context_names(forward))
     return keys
+
+
+#: validate_params' answers for parameters of plain types: {(id(declared), given): (declared, values)}.
+_VALIDATED: dict[tuple[int, tuple[Any, ...]], tuple[tuple[Param, ...], dict[str, Any]]] = {}
+_PLAIN_TYPES = frozenset({float, int, bool, str, type(None)})
+
+
+def validated(owner: str, declared: tuple[Param, ...], given: dict[str, Any]) -> dict[str, Any]:
+    """``validate_params(owner, declared, given)``, remembered where every value is a plain float, int, bool,
+    str or None: a loss built again with the same parameters (``get_loss`` in a loop) is not validated again.
+
+    A validation is a function of the declarations and the values (types included: ``True`` is not ``1``);
+    only successes are remembered, and a copy is returned each time.
+    """
+    key = None
+    if all(type(v) in _PLAIN_TYPES for v in given.values()):
+        key = (id(declared), tuple((k, type(v), v) for k, v in given.items()))
+        hit = _VALIDATED.get(key)
+        if hit is not None and hit[0] is declared:
+            return dict(hit[1])
+    values = validate_params(owner, declared, given)
+    if key is not None:
+        if len(_VALIDATED) >= 4096:  # bounded: a sweep over many values must not grow it for ever
+            _VALIDATED.clear()
+        _VALIDATED[key] = (declared, dict(values))
+    return values
 
 
 def _plain(value: Any) -> Any:
@@ -99,17 +129,25 @@ class Loss(nn.Module):
     #: Registered name used in errors and configs when built directly (``class X(Loss, name="x")``).
     loss_name: ClassVar[str | None] = None
 
-    def __init_subclass__(cls, *, name: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        *,
+        name: str | None = None,
+        inputs: dict[str, str] | tuple[str, ...] | None = None,
+        positional: tuple[str, ...] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # inputs= and positional=: torch's calling conventions (see losskit._calling).
         super().__init_subclass__(**kwargs)
         if name is not None:
             cls.loss_name = name
-        declare.derive(cls, Loss)
+        declare.derive(cls, Loss, inputs=inputs, positional=positional)
 
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
         cls = type(self)
-        self._config_name = cls.loss_name or cls.__name__
-        values = validate_params(self._config_name, self.params, hparams)
+        object.__setattr__(self, "_config_name", cls.loss_name or cls.__name__)
+        values = validated(self._config_name, self.params, hparams)
         cls.check_params(values)
         dropped = declare.dropped_params(self, values, self._config_name)
         if dropped:
@@ -119,9 +157,9 @@ class Loss(nn.Module):
                 "value given. Pass every declared parameter on (super().__init__(**params)), or delete "
                 "__init__: losskit derives it from the declarations."
             )
-        for key, value in values.items():
-            super().__setattr__(key, value)
-        self._hparams = values
+        for key, value in values.items():  # validated plain values (no tensors, no modules): what
+            object.__setattr__(self, key, value)  # nn.Module.__setattr__ does with them, without its checks
+        object.__setattr__(self, "_hparams", values)
         post_init = getattr(self, "__post_init__", None)
         if post_init is not None:
             post_init()
@@ -155,11 +193,17 @@ class Loss(nn.Module):
 
     def context_keys(self) -> ContextKeys:
         """Context keywords this loss accepts; derived from ``forward``'s keyword-only arguments."""
-        return _context_keys_of(type(self).forward)
+        keys = _CONTEXT_KEYS.get(type(self).forward)  # _context_keys_of inlined: this runs on every call
+        return keys if keys is not None else _context_keys_of(type(self).forward)
 
     def check_context(self, context: dict[str, Any]) -> None:
         """Raise :class:`ContextError` for an unknown or a missing context keyword."""
         keys = self.context_keys()
+        cls = type(self)
+        if cls.check_context is Loss.check_context and cls.context_keys is Loss.context_keys:
+            _PLAIN_CHECK[cls] = keys
+        if context.keys() <= keys.accepted and keys.required <= context.keys():
+            return
         unknown = context.keys() - keys.accepted
         if unknown:
             key = sorted(unknown)[0]
@@ -178,11 +222,16 @@ class Loss(nn.Module):
                 f"call it as loss(input, target, {sorted(missing)[0]}=...)."
             )
 
-    def __call__(self, input: Any, target: Any, **context: Any) -> Tensor:
+    def __call__(self, input: Any = _ABSENT, target: Any = _ABSENT, *extra: Any, **context: Any) -> Tensor:
+        if extra or target is _ABSENT or input is _ABSENT:  # a wrong call count: a CallError, never a bare TypeError
+            raise _calling.call_count_error(_calling.Inputs(self._config_name, ("input", "target"), ("input", "target")),
+                                            tuple(a for a in (input, target, *extra) if a is not _ABSENT), context)
         # Checked eagerly before compiled code runs; tracing the check would only add guards.
         if not torch.compiler.is_compiling():
-            self.check_context(context)
-        return super().__call__(input, target, **context)
+            keys = _PLAIN_CHECK.get(type(self))  # check_context inlined where it is Loss's own
+            if keys is None or not (context.keys() <= keys.accepted and keys.required <= context.keys()):
+                self.check_context(context)
+        return nn.Module.__call__(self, input, target, **context)
 
     def breakdown(self, input: Any, target: Any, **context: Any) -> LossOutput:
         """The loss and its named, detached per-term values for logging, computed once.

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 
 from ._naming import did_you_mean
 from .compose import Composite, check_weight
-from .errors import InvalidParamError, LossInputError
+from .errors import ConfigError, InvalidParamError, LossInputError
 from .loss import Loss, LossOutput
 
 __all__ = ["MultiTask", "TASK_TYPES", "WEIGHTINGS"]
@@ -93,8 +93,9 @@ class MultiTask(Composite):
                     f"rename the task, e.g. {name + '_task'!r}"
                 )
             if not isinstance(task, Loss):
+                hint = "; wrap it to make it a term: losskit.wrap(obj, name=...)" if callable(task) else ""
                 raise InvalidParamError(
-                    _OWNER, f"tasks.{name}", f"must be a losskit.Loss, got {type(task).__name__}"
+                    _OWNER, f"tasks.{name}", f"must be a losskit.Loss, got {type(task).__name__}{hint}"
                 )
         if weighting not in WEIGHTINGS:
             raise InvalidParamError(
@@ -202,7 +203,7 @@ class MultiTask(Composite):
     def to_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "name": _OWNER,
-            "tasks": {name: task.to_config() for name, task in self.tasks.items()},
+            "tasks": {name: self._task_config(name, task) for name, task in self.tasks.items()},
             "weighting": self.weighting,
         }
         if self.weighting == "fixed":
@@ -210,6 +211,13 @@ class MultiTask(Composite):
         else:
             config["task_types"] = dict(self.task_types)
         return config
+
+    @staticmethod
+    def _task_config(name: str, task: Loss) -> dict[str, Any]:
+        try:
+            return task.to_config()
+        except ConfigError as exc:  # a wrapped term (losskit.wrap): say where it sits
+            raise ConfigError(f"tasks.{name}: {exc}") from None
 
     def extra_repr(self) -> str:
         return f"weighting={self.weighting!r}, " + (

@@ -38,7 +38,8 @@ class Param:
     ``scalar`` lets a ``tuple`` parameter also take one number, kept as a float
     (``alpha=0.25`` or one ``alpha`` per class). ``nullable`` admits ``None``.
     ``check`` is an extra rule: it returns an error message, or ``None`` when
-    the value is fine.
+    the value is fine. ``aliases`` are other names the parameter also answers to
+    wherever parameters are validated, e.g. torch's ``weight`` for ``class_weights``.
 
     In a :class:`~losskit.Loss` class body, declare a parameter with :func:`param`
     instead: its name comes from the attribute and its type from the annotation.
@@ -57,6 +58,7 @@ class Param:
     check: Callable[[Any], str | None] | None = None
     finite: bool = False
     scalar: bool = False
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type is _UNRESOLVED:  # param(...) in a class body: completed by losskit.declare
@@ -198,6 +200,7 @@ def param(
     check: Callable[[Any], str | None] | None = None,
     finite: bool = False,
     scalar: bool | None = None,
+    aliases: tuple[str, ...] = (),
 ) -> Any:
     """Declare a hyper-parameter in a :class:`~losskit.Loss` class body, once::
 
@@ -225,6 +228,7 @@ def param(
         check=check,
         finite=finite,
         scalar=scalar,  # type: ignore[arg-type]
+        aliases=tuple(aliases),
     )
 
 
@@ -262,6 +266,8 @@ def validate_params(owner: str, declared: Sequence[Param], given: Mapping[str, A
     by_name = {p.name: p for p in declared}
     unknown = [k for k in given if k not in by_name]
     if unknown:
+        given, unknown = _unaliased(owner, declared, given)
+    if unknown:
         valid = ", ".join(by_name) if by_name else "none"
         raise InvalidParamError(
             owner,
@@ -269,3 +275,17 @@ def validate_params(owner: str, declared: Sequence[Param], given: Mapping[str, A
             f"unknown parameter{did_you_mean(unknown[0], by_name) or '.'} Valid parameters: {valid}.",
         )
     return {p.name: p.validate(given.get(p.name, p.default), owner=owner) for p in declared}
+
+
+def _unaliased(owner: str, declared: Sequence[Param], given: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``given`` with each alias replaced by its parameter's name, and the names still unknown."""
+    canonical = {alias: p.name for p in declared for alias in p.aliases}
+    renamed: dict[str, Any] = {}
+    for key, value in given.items():
+        name = canonical.get(key, key)
+        if name in renamed:
+            other = key if name != key else next(k for k in given if canonical.get(k) == name)
+            raise InvalidParamError(owner, name, f"given twice, as {name}= and as {other}= (its alias); give one.")
+        renamed[name] = value
+    known = {p.name for p in declared}
+    return renamed, [k for k in renamed if k not in known]

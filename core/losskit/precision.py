@@ -29,9 +29,10 @@ def output(value: Tensor, input: Tensor) -> Tensor:
     ``input``'s dtype; under autocast on ``input``'s device, float32 for a half or bfloat16 input, as
     ``torch.nn.functional.cross_entropy`` and the other losses on autocast's float32 list return.
     """
-    if input.dtype in _LOW and torch.is_autocast_enabled(input.device.type):
-        return value.to(torch.float32)
-    return value.to(input.dtype)
+    dtype = input.dtype
+    if dtype in _LOW and torch.is_autocast_enabled(input.device.type):
+        dtype = torch.float32
+    return value if value.dtype == dtype else value.to(dtype)
 
 
 def no_autocast(x: Tensor) -> torch.autocast:

@@ -23,10 +23,29 @@ import torch
 from torch import Tensor
 
 from .errors import LossInputError
+from .precision import _LOW
 
-__all__ = ["Reduction", "mean_over", "reduce", "weighted"]
+__all__ = ["Reduction", "mean_over", "reduce", "torch_reduces", "weighted"]
 
 Reduction = Literal["mean", "sum", "none"]
+
+
+def torch_reduces(input: Tensor, reduction: str, weight: Tensor | None) -> bool:
+    """Whether a torch loss kernel's own ``reduction=`` gives :func:`reduce`'s result for ``input``.
+
+    True without a ``weight``, for a float32 or float64 ``input`` (half and bfloat16 ones compute in
+    float32 and are returned in their dtype, see :mod:`losskit.precision`), and for ``'sum'``, ``'none'``
+    or a ``'mean'`` over a non-empty input (torch's mean of nothing is ``nan``, losskit's ``0``). Then
+    the fused kernel reduces: one autograd node instead of three, e.g. in ``mse``::
+
+        if torch_reduces(input, reduction, weight):
+            return F.mse_loss(input, target, reduction=reduction)
+        loss = F.mse_loss(working(input), target, reduction="none")
+        return reduce(output(loss, input), reduction, weight=weight, owner="mse")
+    """
+    if weight is not None or input.dtype in _LOW:
+        return False
+    return reduction == "sum" or reduction == "none" or (reduction == "mean" and input.numel() > 0)
 
 
 def weighted(loss: Tensor, weight: Tensor | None, *, owner: str) -> Tensor:
@@ -62,13 +81,16 @@ def reduce(
     ``'mean'`` divides the sum by ``denominator`` (default: the number of
     elements); see :func:`mean_over` for a zero denominator.
     """
-    loss = weighted(loss, weight, owner=owner)
-    if reduction == "none":
-        return loss
+    if weight is not None:
+        loss = weighted(loss, weight, owner=owner)
+    if reduction == "mean":
+        if denominator is None:  # torch's mean: one autograd node; of nothing, 0 rather than nan
+            return loss.mean() if loss.numel() else loss.sum() * 0.0
+        return mean_over(loss.sum(), denominator)
     if reduction == "sum":
         return loss.sum()
-    if reduction == "mean":
-        return mean_over(loss.sum(), loss.numel() if denominator is None else denominator)
+    if reduction == "none":
+        return loss
     raise LossInputError(f"{owner}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
 
 

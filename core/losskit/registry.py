@@ -13,8 +13,8 @@ resolution and building) and :mod:`losskit._presentation` (what people read).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import importlib_metadata
 
@@ -30,6 +30,8 @@ from .spec import LossSpec
 __all__ = ["Registry"]
 
 BUILTIN_PLUGIN = "losskit"
+
+T = TypeVar("T")
 
 
 class Registry:
@@ -127,6 +129,30 @@ class Registry:
         with self._lock:
             self._ensure_loaded()
             self._warn_clashes(self._loader.add_specs(normalize(plugin), specs))
+
+    def register_loss(self, name: str | None = None, /, *, plugin: str = "__main__", **facts: Any) -> Callable[[T], T]:
+        """A decorator registering a :class:`Loss` class, or a plain function made one, as :meth:`register` does.
+
+        ``facts`` are the keywords of :meth:`LossSpec.of` (``family``, ``source``, ``contract``,
+        ``example``, ``reference``, ``tags``, ...). ``name`` is the registered name of a function
+        (default: the function's name); a class names itself (``class X(Loss, name=...)``) and takes
+        none. How a function's signature declares its parameters and context keywords:
+        :mod:`losskit.custom`. A class is returned unchanged; a function as the loss's functional form
+        (the same function with its declared defaults, validating its parameters on each call)::
+
+            @registry.register_loss("my_huber", family="custom", source="Huber 1964",
+                                    contract=SAME_SHAPE_VALUES, example=paired_values())
+            def my_huber(input, target, *, delta: float = param(1.0, "kink", gt=0), reduction="mean"):
+                ...
+        """
+        from .custom import spec_of
+
+        def decorate(obj: T) -> T:
+            spec = spec_of(obj, name, facts)
+            self.register(spec, plugin=plugin)
+            return obj if isinstance(obj, type) else spec.functional  # type: ignore[return-value]
+
+        return decorate
 
     # -- lookup ------------------------------------------------------------------
 

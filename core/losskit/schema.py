@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .compose import MAX_TERM_NAME, PART_SEPARATOR
 from .multitask import TASK_TYPES, WEIGHTINGS
 from .params import Param
 
@@ -13,6 +14,13 @@ if TYPE_CHECKING:
 __all__ = ["config_schema"]
 
 _WEIGHT_SCHEMA = {"type": "number", "description": "finite factor of this node in its parent's sum (default 1)"}
+_LABEL_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_TERM_NAME,
+    "pattern": f"^[^{PART_SEPARATOR}]+$",
+    "description": "this term's name in its sum's breakdown (default: its loss name); only on a sum's terms",
+}
 
 
 def config_schema(registry: Registry | None = None) -> dict[str, Any]:
@@ -75,6 +83,7 @@ def _multitask_schema() -> dict[str, Any]:
         "properties": {
             "name": {"const": "multitask"},
             "weight": _WEIGHT_SCHEMA,
+            "label": _LABEL_SCHEMA,
             "tasks": {"type": "object", "minProperties": 1, "additionalProperties": {"$ref": "#/$defs/node"}},
             "weighting": {"enum": list(WEIGHTINGS), "default": "fixed"},
             "weights": {"type": "object", "additionalProperties": {"type": "number"}},
@@ -86,7 +95,7 @@ def _multitask_schema() -> dict[str, Any]:
 
 
 def _leaf_schema(summary: str, names: list[str], params: tuple[Param, ...]) -> dict[str, Any]:
-    properties: dict[str, Any] = {"name": {"enum": names}, "weight": _WEIGHT_SCHEMA}
+    properties: dict[str, Any] = {"name": {"enum": names}, "weight": _WEIGHT_SCHEMA, "label": _LABEL_SCHEMA}
     properties.update({p.name: _param_schema(p) for p in params})
     return {
         "type": "object",

@@ -109,3 +109,10 @@ def test_unknown_command_and_option_are_usage_errors(cli):
     ran = cli("lisst")
     assert ran.status == 2 and "No such command 'lisst'" in ran.err
     assert cli("list", "--jsn").status == 2
+
+
+def test_show_takes_torch_class_names_and_suggests_them(cli):
+    pytest.importorskip("losskit_regression")
+    assert cli("show", "MSELoss").status == 0
+    ran = cli("show", "MSELos")
+    assert ran.status == 2 and "did you mean 'mse'?" in ran.err and "ms_loss" not in ran.err

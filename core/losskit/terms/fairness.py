@@ -278,7 +278,7 @@ _FACTS: dict[str, Any] = {
     "family": "fairness",
     "source": "Hardt, Price & Srebro, Equality of Opportunity in Supervised Learning, NeurIPS 2016",
     "example": scores_labels_groups,
-    "tags": {"batch_coupled"},
+    "tags": {"batch_coupled", "compile"},
     "mean_denominator": "custom",
 }
 

@@ -241,7 +241,9 @@ elastic_net = _inputs_optional(ElasticNetPenalty)
 _CONTRACT = InputContract(
     "any", "any", "ignored", "ignored", "() ; (number of selected scalar parameters,) with reduction='none'"
 )
-_FACTS: dict[str, Any] = {"family": "penalty", "contract": _CONTRACT, "example": small_model, "tags": {"penalty"}}
+_FACTS: dict[str, Any] = {
+    "family": "penalty", "contract": _CONTRACT, "example": small_model, "tags": {"penalty", "compile"}
+}
 
 SPECS = [
     LossSpec.of(L1Penalty, source="Tibshirani, Regression Shrinkage and Selection via the Lasso, JRSS B 1996",

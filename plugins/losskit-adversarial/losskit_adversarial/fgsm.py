@@ -92,7 +92,7 @@ fgsm_adversarial_loss = FGSMAdversarialLoss.functional
 SPEC = LossSpec.of(
     FGSMAdversarialLoss, family="adversarial", source="Goodfellow et al., Explaining and Harnessing Adversarial "
     "Examples, ICLR 2015; Wong et al., Fast is better than free, ICLR 2020", contract=ADVERSARIAL_LOGITS,
-    example=classifier_and_inputs, reference=fgsm_adversarial_reference, aliases=("fgsm",), tags={"weight"},
+    example=classifier_and_inputs, reference=fgsm_adversarial_reference, aliases=("fgsm",), tags={"weight", "compile"},
     mean_denominator="batch",
     identities=(
         Identity({}, "pgd_adversarial", {"steps": 1, "step_size": 8 / 255, "random_start": False},

@@ -98,5 +98,5 @@ mart_loss = MARTLoss.functional
 SPEC = LossSpec.of(
     MARTLoss, family="adversarial", source="Wang et al., Improving Adversarial Robustness Requires Revisiting "
     "Misclassified Examples, ICLR 2020", contract=ADVERSARIAL_LOGITS, example=classifier_and_inputs,
-    reference=mart_reference, tags={"weight"}, mean_denominator="batch",
+    reference=mart_reference, tags={"weight", "compile"}, mean_denominator="batch",
 )

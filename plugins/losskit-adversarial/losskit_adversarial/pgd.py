@@ -130,5 +130,5 @@ def pgd_attack(model: nn.Module, inputs: Tensor, target: Tensor, *, start: Tenso
 SPEC = LossSpec.of(
     PGDAdversarialLoss, family="adversarial", source="Madry et al., Towards Deep Learning Models Resistant to "
     "Adversarial Attacks, ICLR 2018", contract=ADVERSARIAL_LOGITS, example=classifier_and_inputs,
-    reference=pgd_adversarial_reference, aliases=("pgd", "madry"), tags={"weight"}, mean_denominator="batch",
+    reference=pgd_adversarial_reference, aliases=("pgd", "madry"), tags={"weight", "compile"}, mean_denominator="batch",
 )

@@ -82,5 +82,5 @@ trades_loss = TradesLoss.functional
 SPEC = LossSpec.of(
     TradesLoss, family="adversarial", source="Zhang et al., Theoretically Principled Trade-off between Robustness "
     "and Accuracy, ICML 2019", contract=ADVERSARIAL_LOGITS, example=classifier_and_inputs,
-    reference=trades_reference, tags={"weight"}, mean_denominator="batch",
+    reference=trades_reference, tags={"weight", "compile"}, mean_denominator="batch",
 )

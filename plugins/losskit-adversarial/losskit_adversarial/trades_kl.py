@@ -87,5 +87,5 @@ trades_kl_loss = TradesKLLoss.functional
 SPEC = LossSpec.of(
     TradesKLLoss, family="adversarial", source="Zhang et al., Theoretically Principled Trade-off between Robustness "
     "and Accuracy, ICML 2019", contract=ADVERSARIAL_LOGITS, example=classifier_and_inputs,
-    reference=trades_kl_reference, tags={"weight"}, mean_denominator="batch",
+    reference=trades_kl_reference, tags={"weight", "compile"}, mean_denominator="batch",
 )

@@ -15,7 +15,9 @@ from .reference import cosine_embedding_reference
 NAME = "cosine_embedding"
 
 
-class CosineEmbeddingLoss(Loss, name=NAME):
+class CosineEmbeddingLoss(
+    Loss, name=NAME, inputs={"input1": "input", "input2": "other", "target": "target"}, positional=("margin",)
+):
     r"""Cosine embedding loss: 1 - cos for a similar pair, max(0, cos - margin) for a dissimilar one.
 
     .. math::
@@ -25,23 +27,23 @@ class CosineEmbeddingLoss(Loss, name=NAME):
         \end{cases}
 
     It pulls similar pairs to cosine similarity 1 and pushes dissimilar ones below the margin.
-    Convention: ``input`` is the first member of each pair :math:`x_n`, ``target``
-    the pair label :math:`y_n \in \{1, -1\}` (1 = similar), and the required
-    context ``other=`` the second member :math:`x'_n` (torch's ``(x1, x2, y)``
-    is ``loss(x1, y, other=x2)``).
+    Called as torch's: ``loss(input1, input2, target)`` with the pairs' members :math:`x_n`, :math:`x'_n`
+    and the label :math:`y_n \in \{1, -1\}` (1 = similar). In losskit's protocol (composites, the
+    conformance kit) ``input`` is :math:`x`, ``target`` :math:`y` and the context ``other=`` :math:`x'`:
+    ``loss(x1, y, other=x2)`` is the same call.
 
     Args:
         margin: in :math:`[-1, 1]`.
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
-        input and ``other`` ``(N, D)``; target ``(N,)`` of ±1 (integer or floating);
+        input1 and input2 (``input`` and ``other=``) ``(N, D)``; target ``(N,)`` of ±1 (integer or floating);
         output ``(N,)`` with ``reduction='none'``, else a scalar. One ``(D,)`` pair takes a 0-d target, as torch.
 
     Examples:
         >>> loss = CosineEmbeddingLoss(margin=0.2, reduction="none")
         >>> first, second = torch.tensor([[1.0, 0.0], [1.0, 1.0]]), torch.tensor([[0.0, 3.0], [2.0, 2.0]])
-        >>> loss(first, torch.tensor([1, -1]), other=second)  # cosines 0 and 1
+        >>> loss(first, second, torch.tensor([1, -1]))  # cosines 0 and 1
         tensor([1.0000, 0.8000])
 
     Reference: torch.nn.CosineEmbeddingLoss (Paszke et al., PyTorch, NeurIPS 2019), after Torch7's
@@ -68,4 +70,5 @@ SPEC = LossSpec.of(
     CosineEmbeddingLoss, family="metric", source="torch.nn.CosineEmbeddingLoss (Paszke et al. 2019); Torch7 "
     "CosineEmbeddingCriterion (Collobert et al. 2011)", contract=EMBEDDING_PAIRS, example=embedding_pairs,
     reference=cosine_embedding_reference, aliases=("cosine_embedding_loss",),
+    tags={"compile"},
 )

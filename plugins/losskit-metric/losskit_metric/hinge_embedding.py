@@ -17,7 +17,7 @@ from .reference import hinge_embedding_reference
 NAME = "hinge_embedding"
 
 
-class HingeEmbeddingLoss(Loss, name=NAME):
+class HingeEmbeddingLoss(Loss, name=NAME, positional=("margin",)):
     r"""Hinge embedding loss: the distance x for a similar pair, max(0, margin - x) for a dissimilar one.
 
     .. math::
@@ -60,4 +60,5 @@ SPEC = LossSpec.of(
     HingeEmbeddingLoss, family="metric", source="Collobert et al. 2011, Torch7 HingeEmbeddingCriterion; "
     "torch.nn.HingeEmbeddingLoss", contract=InputContract("values", "signs"), example=distances_and_signs,
     reference=hinge_embedding_reference, aliases=("hinge_embedding_loss",),
+    tags={"compile"},
 )

@@ -17,28 +17,31 @@ from .reference import margin_ranking_reference
 NAME = "margin_ranking"
 
 
-class MarginRankingLoss(Loss, name=NAME):
+class MarginRankingLoss(
+    Loss, name=NAME, inputs={"input1": "input", "input2": "other", "target": "target"}, positional=("margin",)
+):
     r"""Margin ranking loss: max(0, -y (x1 - x2) + margin) for a pair of scores, y = 1 when x1 should rank higher.
 
     .. math::
         \ell_n = \max\big(0,\; -y_n (x_n - x'_n) + \text{margin}\big)
 
     A hinge on the score difference of each pair, in the direction the label says.
-    Convention: ``input`` is the first scores :math:`x`, ``target`` :math:`y \in \{1, -1\}`
-    (1: :math:`x_n` should rank higher than :math:`x'_n`), the required context ``other=``
-    the second scores :math:`x'` (torch's ``(x1, x2, y)`` is ``loss(x1, y, other=x2)``).
+    Called as torch's: ``loss(input1, input2, target)`` with the scores :math:`x`, :math:`x'` and
+    :math:`y \in \{1, -1\}` (1: :math:`x_n` should rank higher than :math:`x'_n`). In losskit's protocol
+    (composites, the conformance kit) ``input`` is :math:`x`, ``target`` :math:`y` and the context
+    ``other=`` :math:`x'`: ``loss(x1, y, other=x2)`` is the same call.
 
     Args:
         margin: any real number (torch's default 0).
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
 
     Shape:
-        input, ``other`` and target ``(N, *)``, one shape; output of that shape with ``reduction='none'``,
+        input1, input2 (``input`` and ``other=``) and target ``(N, *)``, one shape; output of that shape with ``reduction='none'``,
         else a scalar.
 
     Examples:
         >>> loss = MarginRankingLoss(margin=0.5, reduction="none")
-        >>> loss(torch.tensor([2.0, 2.0]), torch.tensor([1.0, -1.0]), other=torch.tensor([1.0, 1.0]))
+        >>> loss(torch.tensor([2.0, 2.0]), torch.tensor([1.0, 1.0]), torch.tensor([1.0, -1.0]))
         tensor([0.0000, 1.5000])
 
     Reference: Joachims. Optimizing Search Engines using Clickthrough Data. KDD 2002 (the pairwise
@@ -65,4 +68,5 @@ SPEC = LossSpec.of(
     "KDD; torch.nn.MarginRankingLoss", contract=InputContract(
         "values", "signs", input_shape="(N, *) first scores; context other=(N, *)", target_shape="(N, *)"
     ), example=score_pairs, reference=margin_ranking_reference, aliases=("ranking_hinge",),
+    tags={"compile"},
 )

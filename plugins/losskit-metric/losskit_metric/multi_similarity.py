@@ -119,5 +119,6 @@ multi_similarity_loss = MultiSimilarityLoss.functional
 SPEC = LossSpec.of(
     MultiSimilarityLoss, family="metric", source="Wang et al. 2019, Multi-Similarity Loss with General Pair "
     "Weighting for Deep Metric Learning, CVPR", contract=EMBEDDINGS_AND_LABELS, example=labelled_embeddings,
-    reference=multi_similarity_reference, aliases=("ms_loss", "multi_similarity_loss"), tags={"batch_coupled"},
+    reference=multi_similarity_reference, aliases=("ms_loss", "multi_similarity_loss"),
+    tags={"batch_coupled", "compile"},
 )

@@ -97,5 +97,6 @@ SPEC = LossSpec.of(
     contract=InputContract(
         "embeddings", "same_shape", "(N, D) first views", "(N, D) second views", "(N,) with reduction='none', else ()"
     ),
-    example=two_views, reference=nt_xent_reference, aliases=("info_nce", "simclr", "ntxent"), tags={"batch_coupled"},
+    example=two_views, reference=nt_xent_reference, aliases=("info_nce", "simclr", "ntxent"),
+    tags={"batch_coupled", "compile"},
 )

@@ -103,5 +103,5 @@ supcon_loss = SupConLoss.functional
 SPEC = LossSpec.of(
     SupConLoss, family="metric", source="Khosla et al. 2020, Supervised Contrastive Learning, NeurIPS (eq. 2)",
     contract=EMBEDDINGS_AND_LABELS.with_shapes(input="(N, D) or (N, V, D)"), example=labelled_views,
-    reference=supcon_reference, aliases=("supervised_contrastive",), tags={"batch_coupled"},
+    reference=supcon_reference, aliases=("supervised_contrastive",), tags={"batch_coupled", "compile"},
 )

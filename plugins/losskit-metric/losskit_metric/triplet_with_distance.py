@@ -25,7 +25,7 @@ def _distance(name: str, x: Tensor, y: Tensor) -> Tensor:
     return F.pairwise_distance(x, y)
 
 
-class TripletWithDistanceLoss(Loss, name=NAME):
+class TripletWithDistanceLoss(Loss, name=NAME, inputs=("anchor", "positive", "negative")):
     r"""Triplet margin loss with a euclidean or cosine distance.
 
     .. math::
@@ -40,7 +40,9 @@ class TripletWithDistanceLoss(Loss, name=NAME):
     With ``swap``, :math:`d(a_n, n_n)` becomes :math:`\min(d(a_n, n_n), d(p_n, n_n))`.
     The distance is named by a string rather than passed as a callable so that the loss stays config data.
 
-    Convention: ``input`` is the anchors, ``target`` the positives, the required context ``negative=`` the negatives.
+    Called as torch's: ``loss(anchor, positive, negative)``; in losskit's protocol ``input`` is the anchors,
+    ``target`` the positives and the context ``negative=`` the negatives. torch's ``distance_function=``
+    (a callable) is ``distance=`` here, by name, so that the loss stays config data.
 
     Args:
         distance: ``'euclidean'`` | ``'cosine'``.
@@ -55,7 +57,7 @@ class TripletWithDistanceLoss(Loss, name=NAME):
     Examples:
         >>> loss = TripletWithDistanceLoss(distance="cosine", margin=0.5)
         >>> anchor = torch.tensor([[1.0, 0.0]])
-        >>> loss(anchor, torch.tensor([[0.0, 2.0]]), negative=torch.tensor([[3.0, 0.0]]))  # 1 - 0 + 0.5
+        >>> loss(anchor, torch.tensor([[0.0, 2.0]]), torch.tensor([[3.0, 0.0]]))  # 1 - 0 + 0.5
         tensor(1.5000)
 
     Reference: Schroff, Kalenichenko, Philbin. FaceNet. CVPR 2015.
@@ -94,4 +96,5 @@ SPEC = LossSpec.of(
     TripletWithDistanceLoss, family="metric", source="Schroff et al. 2015, FaceNet, CVPR; "
     "torch.nn.TripletMarginWithDistanceLoss", contract=TRIPLETS, example=triplets,
     reference=triplet_with_distance_reference, aliases=("triplet_margin_with_distance",),
+    tags={"compile"},
 )

@@ -38,7 +38,7 @@ def _variance_like(input: Tensor, var: Tensor | float) -> Tensor:
     )
 
 
-class GaussianNLLLoss(Loss, name="gaussian_nll"):
+class GaussianNLLLoss(Loss, name="gaussian_nll", inputs=("input", "target", "var")):
     r"""Negative log-likelihood of the target under a Gaussian with the predicted mean and variance.
 
     .. math::
@@ -56,13 +56,14 @@ class GaussianNLLLoss(Loss, name="gaussian_nll"):
         ``(N, *)`` with ``reduction='none'``, else a scalar.
 
     Context:
-        ``var`` (required): variances ``>= 0``, of the input shape, of that shape without its
-        last dimension, of that shape with one dimension of size 1, or a float.
+        ``var`` (required; third by position, as torch's ``loss(input, target, var)``): variances ``>= 0``,
+        of the input shape, of that shape without its last dimension, of that shape with one dimension
+        of size 1, or a float.
         ``weight``: per-element ``(N, *)`` or per-sample ``(N,)`` weights.
 
     Examples:
         >>> loss = GaussianNLLLoss()
-        >>> loss(torch.zeros(2), torch.tensor([1.0, -1.0]), var=torch.ones(2))
+        >>> loss(torch.zeros(2), torch.tensor([1.0, -1.0]), torch.ones(2))  # torch's order; or var=...
         tensor(0.5000)
 
     Reference: Nix, Weigend, Estimating the Mean and Variance of the Target Probability

@@ -10,12 +10,12 @@ from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
 from losskit.inputs import check_value_target
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .reference import huber_reference
 
 
-class HuberLoss(Loss, name="huber"):
+class HuberLoss(Loss, name="huber", positional=("reduction", "delta")):  # torch.nn.HuberLoss(reduction, delta)
     r"""Huber loss: half the squared residual below ``delta``, linear with slope ``delta`` beyond.
 
     .. math::
@@ -52,6 +52,8 @@ class HuberLoss(Loss, name="huber"):
         input: Tensor, target: Tensor, *, delta: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
         target = check_value_target("huber", input, target)
+        if torch_reduces(input, reduction, weight):  # torch's fused kernel reduces: the same value
+            return F.huber_loss(input, target, reduction=reduction, delta=delta)
         # torch's fused elementwise kernel; losskit adds the shape checks, weight and reduction semantics.
         loss = F.huber_loss(working(input), target, reduction="none", delta=delta)
         return reduce(output(loss, input), reduction, weight=weight, owner="huber")

@@ -10,7 +10,7 @@ from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
 from losskit.inputs import check_value_target
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .reference import mse_reference
 
@@ -45,6 +45,8 @@ class MSELoss(Loss, name="mse"):
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
         target = check_value_target("mse", input, target)
+        if torch_reduces(input, reduction, weight):  # torch's fused kernel reduces: the same value
+            return F.mse_loss(input, target, reduction=reduction)
         loss = F.mse_loss(working(input), target, reduction="none")
         return reduce(output(loss, input), reduction, weight=weight, owner="mse")
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import SAME_SHAPE_VALUES
 from losskit.inputs import check_value_target, check_values_in
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from ._examples import poisson_counts
 from .reference import poisson_nll_reference
 
 
-class PoissonNLLLoss(Loss, name="poisson_nll"):
+class PoissonNLLLoss(Loss, name="poisson_nll", positional=("log_input", "full")):  # as torch.nn.PoissonNLLLoss
     r"""Negative log-likelihood of a count target under a Poisson distribution with the predicted (log-)rate.
 
     .. math::
@@ -72,6 +73,9 @@ class PoissonNLLLoss(Loss, name="poisson_nll"):
     ) -> Tensor:
         target = check_value_target("poisson_nll", input, target)
         check_values_in("poisson_nll", "target", target, 0.0, math.inf, "Targets are counts.")
+        if log_input and torch_reduces(input, reduction, weight) and not (full and target.requires_grad):
+            # torch's kernel computes this formula (its Stirling term's gradient in target is nan at 0: the guard)
+            return F.poisson_nll_loss(input, target, log_input=True, full=full, eps=eps, reduction=reduction)
         x = working(input)
         if log_input:
             loss = torch.exp(x) - target * x

@@ -10,7 +10,7 @@ from losskit.contract import SAME_SHAPE_VALUES
 from losskit.examples import paired_values
 from losskit.inputs import check_value_target
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .reference import smooth_l1_reference
 
@@ -56,6 +56,8 @@ class SmoothL1Loss(Loss, name="smooth_l1"):
         input: Tensor, target: Tensor, *, beta: float, reduction: Reduction, weight: Tensor | None = None
     ) -> Tensor:
         target = check_value_target("smooth_l1", input, target)
+        if torch_reduces(input, reduction, weight):  # torch's fused kernel reduces: the same value
+            return F.smooth_l1_loss(input, target, reduction=reduction, beta=beta)
         # torch's fused elementwise kernel (beta=0 is L1 there too); losskit adds the checks and reduction semantics.
         loss = F.smooth_l1_loss(working(input), target, reduction="none", beta=beta)
         return reduce(output(loss, input), reduction, weight=weight, owner="smooth_l1")

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from losskit import get_loss
 from losskit_regression.plugin import SPECS
 
 SPEC = {spec.name: spec for spec in SPECS}
@@ -94,3 +95,24 @@ def test_poisson_stirling_term_keeps_float64_with_integer_counts():
     counts = torch.poisson(torch.full((8, 3), 30.0, dtype=torch.float64), generator=generator)
     loss = SPEC["poisson_nll"].factory(full=True, reduction="none")
     torch.testing.assert_close(loss(input, counts.long()), loss(input, counts), rtol=1e-13, atol=0)
+
+
+def test_gaussian_nll_takes_var_third_as_torch():
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
+    var = torch.rand(5, 2, generator=g) + 0.1
+    expected = torch.nn.GaussianNLLLoss(full=True)(x, y, var)
+    loss = get_loss("GaussianNLLLoss", full=True)
+    for got in (loss(x, y, var), loss(x, y, var=var), loss(input=x, target=y, var=var)):
+        torch.testing.assert_close(got, expected)
+
+
+def test_constructor_arguments_by_position_as_torch():
+    from losskit_regression.huber import HuberLoss
+    from losskit_regression.poisson_nll import PoissonNLLLoss
+
+    g = torch.Generator().manual_seed(4)
+    x, y = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
+    counts = torch.poisson(3 * torch.rand(5, 2, generator=g))
+    torch.testing.assert_close(HuberLoss("sum", 0.5)(x, y), nn.HuberLoss("sum", 0.5)(x, y))
+    torch.testing.assert_close(PoissonNLLLoss(True, True)(x, counts), nn.PoissonNLLLoss(True, True)(x, counts))

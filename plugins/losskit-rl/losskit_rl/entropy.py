@@ -73,5 +73,5 @@ entropy_bonus = EntropyBonus.functional
 SPEC = LossSpec.of(
     EntropyBonus, family="rl", source="Williams & Peng, Connection Science 1991; Mnih et al., Asynchronous Methods "
     "for Deep Reinforcement Learning, ICML 2016", contract=ENTROPY, example=entropy_batch,
-    reference=entropy_bonus_reference, tags={"weight"},
+    reference=entropy_bonus_reference, tags={"weight", "compile"},
 )

@@ -95,5 +95,5 @@ kl_penalty = KLPenalty.functional
 SPEC = LossSpec.of(
     KLPenalty, family="rl", source="Schulman et al., Proximal Policy Optimization Algorithms, arXiv:1707.06347 2017; "
     "Schulman, Approximating KL Divergence, 2020", contract=DISTRIBUTIONS, example=kl_batch,
-    reference=kl_penalty_reference, tags={"weight"},
+    reference=kl_penalty_reference, tags={"weight", "compile"},
 )

@@ -119,5 +119,6 @@ ppo_clip_loss = PPOClipLoss.functional
 
 SPEC = LossSpec.of(
     PPOClipLoss, family="rl", source="Schulman et al., Proximal Policy Optimization Algorithms, arXiv:1707.06347 "
-    "2017", contract=POLICY, example=ppo_batch, reference=ppo_clip_reference, aliases=("ppo",), tags={"weight"},
+    "2017", contract=POLICY, example=ppo_batch, reference=ppo_clip_reference, aliases=("ppo",),
+    tags={"weight", "compile"},
 )

@@ -74,5 +74,5 @@ reinforce_loss = ReinforceLoss.functional
 SPEC = LossSpec.of(
     ReinforceLoss, family="rl", source="Williams, Simple Statistical Gradient-Following Algorithms for "
     "Connectionist Reinforcement Learning, Machine Learning 1992", contract=POLICY, example=reinforce_batch,
-    reference=reinforce_reference, aliases=("policy_gradient", "vanilla_policy_gradient"), tags={"weight"},
+    reference=reinforce_reference, aliases=("policy_gradient", "vanilla_policy_gradient"), tags={"weight", "compile"},
 )

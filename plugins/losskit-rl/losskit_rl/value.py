@@ -79,5 +79,6 @@ value_loss = ValueLoss.functional
 
 SPEC = LossSpec.of(
     ValueLoss, family="rl", source="Schulman et al., Proximal Policy Optimization Algorithms, arXiv:1707.06347 2017",
-    contract=VALUES, example=value_batch, reference=value_loss_reference, aliases=("critic_loss",), tags={"weight"},
+    contract=VALUES, example=value_batch, reference=value_loss_reference, aliases=("critic_loss",),
+    tags={"weight", "compile"},
 )

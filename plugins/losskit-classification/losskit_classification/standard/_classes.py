@@ -13,9 +13,16 @@ from losskit import Param
 from losskit.errors import LossInputError
 from losskit.inputs import check_class_indices, check_floating, check_tensor, check_value_set
 
-#: The per-class weights of the class-index losses (torch's ``weight=`` of ``CrossEntropyLoss``).
+#: The per-class weights of the class-index losses; ``weight=`` also names them, as torch's ``CrossEntropyLoss``,
+#: ``NLLLoss``, ``MultiMarginLoss`` and ``MultiLabelSoftMarginLoss`` do (a tensor or a sequence of floats).
 CLASS_WEIGHTS = Param(
-    "class_weights", None, "one weight per class (length C), or None for equal weights", type=tuple, ge=0, nullable=True
+    "class_weights",
+    None,
+    "one weight per class (length C), or None for equal weights; weight= (torch's name) is the same parameter",
+    type=tuple,
+    ge=0,
+    nullable=True,
+    aliases=("weight",),
 )
 
 

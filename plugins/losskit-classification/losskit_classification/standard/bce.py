@@ -63,5 +63,5 @@ SPEC = LossSpec.of(
     example=binary_probabilities,
     reference=bce_reference,
     aliases=("binary_cross_entropy",),
-    tags={"weight"},
+    tags={"weight", "compile"},
 )

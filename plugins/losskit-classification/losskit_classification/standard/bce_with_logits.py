@@ -89,5 +89,5 @@ SPEC = LossSpec.of(
     example=multilabel_logits,
     reference=bce_with_logits_reference,
     aliases=("binary_cross_entropy_with_logits", "sigmoid_cross_entropy"),
-    tags={"weight"},
+    tags={"weight", "compile"},
 )

@@ -20,7 +20,7 @@ from .reference import cross_entropy_reference
 LABEL_SMOOTHING = Param("label_smoothing", 0.0, "mass moved from the target to a uniform distribution", ge=0.0, le=1.0)
 
 
-class CrossEntropyLoss(Loss, name="cross_entropy"):
+class CrossEntropyLoss(Loss, name="cross_entropy", positional=("class_weights",)):
     r"""Softmax cross-entropy of logits against class indices or class probabilities,
     with class weights, ``ignore_index`` and label smoothing.
 

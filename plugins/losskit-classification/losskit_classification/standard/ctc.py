@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -14,6 +16,18 @@ from losskit.reduction import Reduction, reduce
 
 from .._examples import ctc_alignments
 from .reference import ctc_reference
+
+
+def _as_lengths(what: str, lengths: Tensor | Sequence[int], device: torch.device) -> Tensor:
+    """Lengths given as a tensor, or as torch also takes them, a list or tuple of ints."""
+    if isinstance(lengths, Tensor):
+        return lengths
+    if isinstance(lengths, (list, tuple)) and all(isinstance(n, int) and not isinstance(n, bool) for n in lengths):
+        return torch.tensor(lengths, dtype=torch.long, device=device)
+    raise LossInputError(
+        f"ctc: {what} must be an integer tensor or a list or tuple of ints, one length per sample, "
+        f"got {type(lengths).__name__}."
+    )
 
 
 def _check_lengths(what: str, lengths: Tensor, batch: int, high: int) -> None:
@@ -66,7 +80,12 @@ def _check(input: Tensor, target: Tensor, input_lengths: Tensor, target_lengths:
     return target
 
 
-class CTCLoss(Loss, name="ctc"):
+class CTCLoss(
+    Loss,
+    name="ctc",
+    inputs={"log_probs": "input", "targets": "target", "input_lengths": "input_lengths", "target_lengths": "target_lengths"},
+    positional=("blank", "reduction", "zero_infinity"),
+):
     r"""Connectionist temporal classification: the negative log-probability of a label sequence summed
     over all its alignments, for sequence labels without frame-level alignment.
 
@@ -90,7 +109,8 @@ class CTCLoss(Loss, name="ctc"):
         ``(sum(target_lengths),)`` concatenated; output ``(N)`` with ``reduction='none'``, else a scalar.
 
     Context:
-        ``input_lengths`` and ``target_lengths`` (required): ``(N,)`` integer tensors.
+        ``input_lengths`` and ``target_lengths`` (required): ``(N,)`` integer tensors, or lists or tuples of
+        ints. torch's ``loss(log_probs, targets, input_lengths, target_lengths)`` works as well, by position.
 
     Examples:
         >>> loss = CTCLoss(reduction="sum")
@@ -114,9 +134,11 @@ class CTCLoss(Loss, name="ctc"):
         blank: int,
         zero_infinity: bool,
         reduction: Reduction,
-        input_lengths: Tensor,
-        target_lengths: Tensor,
+        input_lengths: Tensor | Sequence[int],
+        target_lengths: Tensor | Sequence[int],
     ) -> Tensor:
+        input_lengths = _as_lengths("input_lengths", input_lengths, input.device)
+        target_lengths = _as_lengths("target_lengths", target_lengths, input.device)
         target = _check(input, target, input_lengths, target_lengths, blank)
         # torch's CTC kernels take float32/float64 only; half precision is computed in float32.
         # torch's CTC backward returns the gradient of the loss of log_softmax(input), which is the true
@@ -150,5 +172,6 @@ SPEC = LossSpec.of(
     example=ctc_alignments,
     reference=ctc_reference,
     aliases=("ctc_loss", "connectionist_temporal_classification"),
+    tags={"compile"},
     mean_denominator="custom",
 )

@@ -107,7 +107,7 @@ HINGE_SPEC = LossSpec.of(
     example=sign_targets,
     reference=hinge_reference,
     aliases=("svm_hinge",),
-    tags={"weight", "no_gradcheck"},
+    tags={"weight", "no_gradcheck", "compile"},
 )
 
 SQUARED_HINGE_SPEC = LossSpec.of(
@@ -118,5 +118,5 @@ SQUARED_HINGE_SPEC = LossSpec.of(
     example=sign_targets,
     reference=squared_hinge_reference,
     aliases=("l2_svm",),
-    tags={"weight"},
+    tags={"weight", "compile"},
 )

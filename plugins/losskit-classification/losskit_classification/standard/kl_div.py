@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, get_args
 
 import torch.nn.functional as F
@@ -28,6 +29,8 @@ class KLDivLoss(Loss, name="kl_div"):
     with :math:`0 \log 0 = 0`; ``x`` holds log-probabilities, ``y`` probabilities (log-probabilities when
     ``log_target=True``). ``'batchmean'`` (the default, the true KL divergence per sample) divides the
     sum by ``N``; ``'mean'`` divides it by the number of elements, as in torch (without torch's warning).
+    Deviation from torch on purpose: torch's default is ``'mean'``, which torch's own documentation says
+    does not give the KL divergence; pass ``reduction='mean'`` for torch's default value.
 
     Args:
         log_target: whether ``target`` holds log-probabilities.
@@ -46,7 +49,11 @@ class KLDivLoss(Loss, name="kl_div"):
     """
 
     log_target: bool = param(False, "whether the target holds log-probabilities")
-    reduction: KLReduction = reduction_param("batchmean", get_args(KLReduction))
+    reduction: KLReduction = replace(
+        reduction_param("batchmean", get_args(KLReduction)),
+        doc="'batchmean' (the default: the KL divergence per sample; torch.nn.KLDivLoss defaults to 'mean', "
+        "the mean over elements, which is not the KL divergence), 'mean', 'sum' or 'none'",
+    )
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, log_target: bool, reduction: KLReduction) -> Tensor:
@@ -70,4 +77,5 @@ SPEC = LossSpec.of(
     example=log_probabilities_and_probabilities,
     reference=kl_div_reference,
     aliases=("kl_divergence", "kld"),
+    tags={"compile"},
 )

@@ -16,7 +16,7 @@ from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor, na
 from .reference import multi_margin_reference
 
 
-class MultiMarginLoss(Loss, name="multi_margin"):
+class MultiMarginLoss(Loss, name="multi_margin", positional=("p", "margin", "class_weights")):
     r"""Multi-class hinge on the margin between the target score and every other score.
 
     .. math::
@@ -76,5 +76,5 @@ SPEC = LossSpec.of(
     example=class_index_logits,
     reference=multi_margin_reference,
     aliases=("multi_margin_loss", "multiclass_hinge"),
-    tags={"no_gradcheck"},
+    tags={"no_gradcheck", "compile"},
 )

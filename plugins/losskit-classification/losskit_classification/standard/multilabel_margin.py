@@ -45,7 +45,9 @@ class MultiLabelMarginLoss(Loss, name="multilabel_margin"):
         \ell_n = \frac{1}{C} \sum_{j \in Y_n} \sum_{i \notin Y_n} \max(0,\ 1 - (x_{n,j} - x_{n,i}))
 
     where :math:`Y_n` is the set of labels of sample :math:`n`: the entries of ``target[n]`` before its
-    first ``-1``. ``'mean'`` divides by ``N``.
+    first ``-1``. ``'mean'`` divides by ``N``. Not tagged ``compile``: under ``torch.compile`` (torch 2.13,
+    aot_eager) the decomposition of ``F.multilabel_margin_loss`` does not stop at the first ``-1`` and gives
+    another value than the eager kernel.
 
     Args:
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.

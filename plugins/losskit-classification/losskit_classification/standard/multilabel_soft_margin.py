@@ -16,7 +16,7 @@ from ._classes import CLASS_WEIGHTS, class_weight_tensor
 from .reference import multilabel_soft_margin_reference
 
 
-class MultiLabelSoftMarginLoss(Loss, name="multilabel_soft_margin"):
+class MultiLabelSoftMarginLoss(Loss, name="multilabel_soft_margin", positional=("class_weights",)):
     r"""Per-class logistic loss of multi-hot targets, averaged over the classes of each sample.
 
     .. math::
@@ -67,4 +67,5 @@ SPEC = LossSpec.of(
     example=multilabel_logits,
     reference=multilabel_soft_margin_reference,
     aliases=("multilabel_soft_margin_loss",),
+    tags={"compile"},
 )

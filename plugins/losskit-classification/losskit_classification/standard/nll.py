@@ -13,7 +13,7 @@ from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor, ke
 from .reference import nll_reference
 
 
-class NLLLoss(Loss, name="nll"):
+class NLLLoss(Loss, name="nll", positional=("class_weights",)):
     r"""Negative log-likelihood of log-probabilities against class indices, with class weights and ``ignore_index``.
 
     .. math::
@@ -70,7 +70,7 @@ SPEC = LossSpec.of(
     contract=InputContract("log_probabilities", "class_indices", "(N, C, *)", "(N, *)"),
     example=class_index_log_probabilities,
     reference=nll_reference,
-    aliases=("nll_loss", "negative_log_likelihood"),
-    tags={"ignore_index"},
+    aliases=("nll_loss", "negative_log_likelihood", "nll_loss2d"),  # nll_loss2d: torch's deprecated NLLLoss2d
+    tags={"ignore_index", "compile"},
     mean_denominator="weights",
 )

@@ -61,5 +61,5 @@ SPEC = LossSpec.of(
     example=sign_targets,
     reference=soft_margin_reference,
     aliases=("soft_margin_loss", "logistic"),
-    tags={"weight"},
+    tags={"weight", "compile"},
 )
