@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from losskit import default_registry
+from losskit.errors import UnknownLossError
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "migration.md"
 TEXT = PAGE.read_text()
@@ -34,14 +35,24 @@ def test_every_torch_loss_has_a_row():
     assert set(ROWS) == torch_losses(), "torch.nn gained (or lost) a loss: add (or remove) its row"
 
 
+def require(loss: str) -> None:
+    """Skip where the row's loss is not installed (the core's session has no plugins)."""
+    try:
+        default_registry().get_spec(loss)
+    except UnknownLossError:
+        pytest.skip(f"no installed plugin provides {loss!r}")
+
+
 @pytest.mark.parametrize("torch_name", sorted(ROWS))
 def test_the_torch_name_resolves_to_the_row(torch_name):
+    require(ROWS[torch_name][0])
     assert default_registry().get_spec(torch_name).name == ROWS[torch_name][0]
 
 
 @pytest.mark.parametrize("torch_name", sorted(ROWS))
 def test_the_row_matches_torch(torch_name):
-    _, torch_call, losskit_call = ROWS[torch_name]
+    loss, torch_call, losskit_call = ROWS[torch_name]
+    require(loss)
     namespace: dict = {}
     exec(compile(SETUP, str(PAGE), "exec"), namespace)
     with warnings.catch_warnings():
