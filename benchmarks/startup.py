@@ -4,11 +4,16 @@
 - the first ``get_loss("focal", gamma=2.0)``: the entry-point scan, the plugin imports and the registry's index;
 - a repeated ``get_loss("focal", gamma=2.0)``, in µs (the median of 2,000 calls, per process);
 
-each once with the installed distributions as they are and once with 50 more losskit plugin
-distributions on ``sys.path``: a temporary folder (``PYTHONPATH``) holding 50 ``*.dist-info``
+each with the installed distributions as they are, with 50 more losskit plugin distributions on
+``sys.path`` that list their names (``losskit.losses`` entry points, as the plugin guide asks), and
+with 50 more that list none (plugins written before names were listed: each is imported by any
+lookup). The extra plugins are a temporary folder (``PYTHONPATH``) holding 50 ``*.dist-info``
 folders with a ``losskit.plugins`` entry point each and 50 small plugin modules, each declaring
-and registering one loss, so that ``importlib.metadata``'s scan and the plugin imports both grow.
-The runs with and without the extra plugins alternate.
+and registering one loss, so that ``importlib.metadata``'s scan (and, unlisted, the plugin imports)
+grow. The three cases alternate.
+
+The children run with bytecode caches (``PYTHONDONTWRITEBYTECODE`` is dropped from their
+environment; the warm-up runs write the caches), as an installed package runs for its users.
 """
 
 from __future__ import annotations
@@ -38,9 +43,10 @@ for _ in range(2000):
     losskit.get_loss("focal", gamma=2.0)
     calls.append(time.perf_counter() - s)
 calls.sort()
+imported = sum(info.status == "active" for info in losskit.default_registry()._index.plugins.values())
 plugins = len(losskit.list_plugins())
 print(json.dumps({"import_torch_s": t1 - t0, "import_losskit_s": t2 - t1, "first_get_loss_s": t3 - t2,
-                  "repeat_get_loss_us": calls[len(calls) // 2] * 1e6, "plugins": plugins}))
+                  "repeat_get_loss_us": calls[len(calls) // 2] * 1e6, "imported": imported, "plugins": plugins}))
 """
 
 PLUGIN_MODULE = '''"""A filler plugin of the start-up benchmark (benchmarks/startup.py)."""
@@ -77,8 +83,9 @@ def losskit_register_losses(register):
 '''
 
 
-def make_extra_plugins(folder: Path, count: int = EXTRA_PLUGINS) -> Path:
-    """``count`` installed-looking plugin distributions in ``folder`` (put it on ``PYTHONPATH``)."""
+def make_extra_plugins(folder: Path, count: int = EXTRA_PLUGINS, *, listing: bool = True) -> Path:
+    """``count`` installed-looking plugin distributions in ``folder`` (put it on ``PYTHONPATH``), listing their
+    loss's name as a ``losskit.losses`` entry point unless not ``listing``."""
     for i in range(count):
         module, dist = f"losskit_bench_extra_{i:02d}", f"losskit_bench_extra_{i:02d}-0.1.dist-info"
         (folder / module).mkdir(parents=True)
@@ -87,13 +94,14 @@ def make_extra_plugins(folder: Path, count: int = EXTRA_PLUGINS) -> Path:
         (folder / dist / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: losskit-bench-extra-{i:02d}\nVersion: 0.1\nRequires-Dist: losskit\n"
         )
-        (folder / dist / "entry_points.txt").write_text(f"[losskit.plugins]\nbench_extra_{i:02d} = {module}\n")
+        names = f"\n[losskit.losses]\nbench_extra_{i:02d} = {module}\n" if listing else ""
+        (folder / dist / "entry_points.txt").write_text(f"[losskit.plugins]\nbench_extra_{i:02d} = {module}\n{names}")
         (folder / dist / "top_level.txt").write_text(module + "\n")
     return folder
 
 
 def _child(extra: Path | None) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     if extra is not None:
         env["PYTHONPATH"] = str(extra) + (os.pathsep + os.environ["PYTHONPATH"] if "PYTHONPATH" in os.environ else "")
     elif "PYTHONPATH" in os.environ:
@@ -106,14 +114,20 @@ def _child(extra: Path | None) -> dict[str, float]:
 
 
 def measure(runs: int) -> dict[str, dict[str, float]]:
-    """Medians over ``runs`` fresh interpreters, without and with the extra plugins (alternating)."""
-    samples: dict[str, list[dict[str, float]]] = {"installed": [], f"+{EXTRA_PLUGINS} plugins": []}
+    """Medians over ``runs`` fresh interpreters per case: as installed, with the extra plugins listing their
+    names, with the extra plugins listing none (alternating)."""
     with tempfile.TemporaryDirectory(prefix="losskit-bench-plugins-") as tmp:
-        extra = make_extra_plugins(Path(tmp))
-        _child(None), _child(extra)  # warm the file-system caches
+        cases = {
+            "installed": None,
+            f"+{EXTRA_PLUGINS} plugins": make_extra_plugins(Path(tmp) / "listing"),
+            f"+{EXTRA_PLUGINS} unlisted": make_extra_plugins(Path(tmp) / "unlisted", listing=False),
+        }
+        for extra in cases.values():  # warm the file-system and bytecode caches
+            _child(extra), _child(extra)
+        samples: dict[str, list[dict[str, float]]] = {label: [] for label in cases}
         for _ in range(runs):
-            samples["installed"].append(_child(None))
-            samples[f"+{EXTRA_PLUGINS} plugins"].append(_child(extra))
+            for label, extra in cases.items():
+                samples[label].append(_child(extra))
     return {
         label: {key: statistics.median(run[key] for run in runs_) for key in runs_[0]} | {"runs": len(runs_)}
         for label, runs_ in samples.items()
@@ -127,6 +141,9 @@ TARGETS = {  # issue 10, item 6
 }
 
 
+COUNTS = {"imported": "plugins imported by the first get_loss", "plugins": "plugins installed"}
+
+
 def table(results: dict[str, dict[str, float]]) -> str:
     labels = list(results)
     lines = [f"{'start-up (median)':<42}" + "".join(f"{label:>16}" for label in labels) + f"{'target':>10}"]
@@ -134,7 +151,8 @@ def table(results: dict[str, dict[str, float]]) -> str:
     for key, (title, target, unit, scale) in TARGETS.items():
         cells = "".join(f"{results[k][key] * scale:>13.1f} {unit:<2}" for k in labels)
         lines.append(f"{title:<42}{cells}{target * scale:>7.0f} {unit}")
-    lines.append(f"{'plugins loaded':<42}" + "".join(f"{int(results[k]['plugins']):>16}" for k in labels))
+    for key, title in COUNTS.items():
+        lines.append(f"{title:<42}" + "".join(f"{int(results[k].get(key, 0)):>16}" for k in labels))
     return "\n".join(lines)
 
 

@@ -57,22 +57,22 @@ class LossIndex:
         self._names: dict[str, list[Entry]] = {}
         self._by_plugin: dict[str, dict[str, LossSpec]] = {}  # active plugins only
         self._resolved: dict[str, tuple[Entry, str]] = {}  # resolve()'s answers; emptied by every change
+        self._changes = 0  # counts changes, so that an answer computed before one is not kept after it
 
     # -- filling -----------------------------------------------------------------
 
     def record(self, info: PluginInfo, *, replace: bool = False) -> None:
         """Keep the record of a plugin that provides nothing (blocked or failed); the first one wins
         unless ``replace``, which never hides an active plugin of the same name (its losses stay reachable)."""
-        self._resolved.clear()
         current = self.plugins.get(info.name)
         if current is None or (replace and current.status != "active"):
             self.plugins[info.name] = info
+        self._changed()
 
     def add(self, info: PluginInfo, specs: Iterable[object]) -> list[str]:
         """Index the specs of a new, active plugin under its record: the names indexed, or
         :class:`SpecError` changing nothing."""
         own = _check_specs(specs)
-        self._resolved.clear()
         self.plugins[info.name] = info
         self._by_plugin[info.name] = {}
         return self._index(info, own)
@@ -82,12 +82,26 @@ class LossIndex:
         return self._index(self.plugins[plugin], _check_specs(specs, self._by_plugin[plugin]))
 
     def _index(self, info: PluginInfo, own: dict[str, LossSpec]) -> list[str]:
-        self._resolved.clear()
         self._by_plugin[info.name].update(own)
         for key, spec in own.items():
             self._names.setdefault(key, []).append(Entry(info.name, spec))
         info.losses = sorted({*info.losses, *(s.name for s in own.values())})
+        self._changed()
         return list(own)
+
+    def _changed(self) -> None:
+        # After the change, not before: lookups run without the registry's lock, and an answer stored while
+        # a change was under way is dropped here; one computed before it is not stored (see resolve).
+        self._changes += 1
+        self._resolved.clear()
+
+    def provided(self, plugin: str) -> set[str]:
+        """Every name and alias an active plugin provides."""
+        return set(self._by_plugin.get(plugin, ()))
+
+    def answers(self, name: str) -> bool:
+        """Whether ``name`` was resolved since the index last changed (then :meth:`resolve` is one dict read)."""
+        return name in self._resolved
 
     # -- clashes and preferences -----------------------------------------------------
 
@@ -138,6 +152,7 @@ class LossIndex:
             return resolved
         if not isinstance(name, str):
             raise UnknownLossError(f"a loss name must be a string, got {name!r} of type {type(name).__name__}.")
+        changes = self._changes
         plugin, sep, bare = name.partition(":")
         if sep:
             entry = self._resolve_qualified(normalize(plugin), normalize(bare), name)
@@ -145,7 +160,9 @@ class LossIndex:
             entry = self._resolve_bare(normalize(name), name)
         canonical = entry.spec.name
         qualify = sep or len(self._providers(canonical)) > 1
-        resolved = self._resolved[name] = (entry, f"{entry.plugin}:{canonical}" if qualify else canonical)
+        resolved = (entry, f"{entry.plugin}:{canonical}" if qualify else canonical)
+        if changes == self._changes:
+            self._resolved[name] = resolved
         return resolved
 
     def _resolve_qualified(self, plugin: str, key: str, name: str) -> Entry:

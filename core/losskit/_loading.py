@@ -18,7 +18,23 @@ from ._naming import normalize
 from ._plugins import ENV_BLOCK, PluginInfo, PluginSettings, warn_user
 from .errors import PluginLoadError, PluginLoadWarning, SpecError
 
-__all__ = ["PluginLoader"]
+__all__ = ["PluginLoader", "provenance"]
+
+
+def provenance(dist: Any) -> tuple[str | None, str | None]:
+    """A distribution's name and version from the head of its METADATA, where ``Name:`` and ``Version:`` are
+    one-line fields. ``dist.metadata`` would import the email package's header parser, which takes longer than
+    the rest of a lookup; an unusual file gets the full parser."""
+    fields: dict[str, str] = {}
+    for line in (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").splitlines():
+        if not line.strip():  # the header ends at the first blank line
+            break
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version"):
+            fields.setdefault(key, value.strip())
+    if len(fields) < 2:
+        return dist.metadata["Name"], dist.version
+    return fields["Name"], fields["Version"]
 
 
 class PluginLoader:
@@ -33,21 +49,21 @@ class PluginLoader:
         self._pm.add_hookspecs(hooks)
         self._direct: set[str] = set()  # active plugins made of specs handed over by add_specs
 
-    def load_entry_points(self, entry_points: Iterable[Any]) -> None:
-        """Load the admitted ones among ``entry_points`` (``importlib.metadata.EntryPoint``-like)."""
-        for ep in entry_points:
-            dist = ep.dist.metadata["Name"] if ep.dist else None
-            version = ep.dist.version if ep.dist else None
-            name = normalize(ep.name)
-            if not self._settings.admits(name, dist):
-                self._index.record(PluginInfo(name, dist, version, "blocked"), replace=True)
-                continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                self._fail(PluginInfo(name, dist, version, "failed"), exc, "failed to import")
-                continue
-            self.add_plugin(plugin, name, dist, version)
+    def load_entry_point(self, ep: Any) -> tuple[PluginInfo, list[str]]:
+        """Load ``ep`` (an ``importlib.metadata.EntryPoint``-like) if admitted: its record and the names indexed."""
+        dist, version = provenance(ep.dist) if ep.dist else (None, None)
+        name = normalize(ep.name)
+        if not self._settings.admits(name, dist):
+            info = PluginInfo(name, dist, version, "blocked")
+            self._index.record(info, replace=True)
+            return info, []
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            info = PluginInfo(name, dist, version, "failed")
+            self._fail(info, exc, "failed to import")
+            return info, []
+        return self.add_plugin(plugin, name, dist, version)
 
     def add_plugin(
         self, plugin: object, name: str, dist: str | None, version: str | None

@@ -4,10 +4,12 @@ Registries are plain objects: ``Registry(discover=False)`` is an empty,
 isolated one for tests, and the default registry behind ``losskit.get_loss``
 is built lazily on first use (see :mod:`losskit._default`).
 
-:class:`Registry` is the facade over three parts, each with one job:
-:mod:`losskit._loading` (plugins in: entry points, allow/block lists, strict
-mode, failures), :mod:`losskit._index` (names, aliases, clashes, preferences,
-resolution and building) and :mod:`losskit._presentation` (what people read).
+:class:`Registry` is the facade over four parts, each with one job:
+:mod:`losskit._catalog` (which plugins a name needs imported, from the names
+plugins list in their metadata), :mod:`losskit._loading` (plugins in: entry
+points, allow/block lists, strict mode, failures), :mod:`losskit._index`
+(names, aliases, clashes, preferences, resolution and building) and
+:mod:`losskit._presentation` (what people read).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from typing import Any, TypeVar
 import importlib_metadata
 
 from . import _presentation, hooks
+from ._catalog import BUILTIN_VALUE, NAMES_GROUP, Catalog, PluginEntry, listing_mismatch
 from ._index import LossIndex
 from ._loading import PluginLoader
 from ._naming import normalize
 from ._plugins import PluginInfo, PluginSettings, warn_user
-from .errors import PluginConflictWarning
+from .errors import AmbiguousLossError, PluginConflictWarning, PluginLoadError, PluginLoadWarning, UnknownLossError
 from .loss import Loss
 from .spec import LossSpec
 
@@ -62,6 +65,7 @@ class Registry:
 
     def _clear(self) -> None:
         self._loaded = False
+        self._catalog: Catalog | None = None
         self._index = LossIndex(self._settings.prefer)
         self._loader = PluginLoader(self._settings, self._index)
 
@@ -73,6 +77,7 @@ class Registry:
     # -- loading -----------------------------------------------------------------
 
     def _ensure_loaded(self) -> None:
+        """Import every plugin (what is not imported yet), once."""
         if self._loaded:
             return
         with self._lock:
@@ -80,22 +85,78 @@ class Registry:
                 return
             try:
                 if self._builtins:
-                    from . import __version__, _builtin
-
-                    self._add_plugin(_builtin, BUILTIN_PLUGIN, "losskit", __version__)
+                    self._warn_clashes(self._import([self._read_catalog().builtin]))
                 if self._discover:
                     self._load_entry_points()
             except BaseException:  # strict mode: forget the half-loaded state so that a retry starts afresh
                 self._clear()
                 raise
-            self._warn_clashes()
             if self._discover:  # plugins registered later by hand may still satisfy a preference
                 for message in self._index.unmet_preferences():
                     warn_user(message, PluginConflictWarning)
             self._loaded = True
 
     def _load_entry_points(self) -> None:
-        self._loader.load_entry_points(importlib_metadata.entry_points(group=self._group))
+        self._warn_clashes(self._import(self._read_catalog().plugins))
+
+    def _read_catalog(self) -> Catalog:
+        if self._catalog is None:
+            found = importlib_metadata.entry_points() if self._discover else None  # one scan for both groups
+            plugins = found.select(group=self._group) if found is not None else ()
+            names = found.select(group=NAMES_GROUP) if found is not None else ()
+            self._catalog = Catalog(plugins, names, builtins=self._builtins)
+        return self._catalog
+
+    def _load_for(self, name: str) -> bool:
+        """Import only the plugins that ``name`` needs (see :mod:`losskit._catalog`); ``False`` when the
+        answer needs every plugin: an unknown name (its error suggests from them all), a qualified
+        name, preferences, or plugins that list no names and do not provide it."""
+        if not self._discover or self._settings.prefer or ":" in name:
+            return False
+        catalog = self._read_catalog()
+        if not catalog.selective:
+            return False
+        try:
+            self._warn_clashes(self._import(catalog.needed_for(name)))
+            entry, _ = self._index.resolve(name)
+            more = catalog.needed_for(entry.spec.name)  # another plugin may list the canonical name only
+            if more:
+                self._warn_clashes(self._import(more))
+                self._index.resolve(name)
+        except AmbiguousLossError:  # every plugin listing the name is imported: the same ambiguity
+            return True
+        except UnknownLossError:
+            return False
+        except BaseException:
+            self._clear()
+            raise
+        return True
+
+    def _import(self, entries: Iterable[PluginEntry | None]) -> list[str]:
+        """Import ``entries`` not imported yet, in order, checking what each lists: the names indexed."""
+        added: list[str] = []
+        for entry in entries:
+            if entry is None or entry.imported:
+                continue
+            entry.imported = True
+            if entry.entry_point is None:
+                from . import __version__, _builtin
+
+                info, names = self._loader.add_plugin(_builtin, BUILTIN_PLUGIN, "losskit", __version__)
+            else:
+                info, names = self._loader.load_entry_point(entry.entry_point)
+            added += names
+            if entry.names is not None and info.status == "active":
+                self._check_listing(info, entry)
+        return added
+
+    def _check_listing(self, info: PluginInfo, entry: PluginEntry) -> None:
+        value = BUILTIN_VALUE if entry.entry_point is None else str(entry.entry_point.value)
+        message = listing_mismatch(info.label, value, entry.names or frozenset(), self._index.provided(info.name))
+        if message and self._settings.strict:
+            raise PluginLoadError(message)
+        if message:
+            warn_user(message, PluginLoadWarning)
 
     def _add_plugin(self, plugin: object, name: str, dist: str | None, version: str | None) -> PluginInfo:
         return self._loader.add_plugin(plugin, name, dist, version)[0]
@@ -105,9 +166,12 @@ class Registry:
             warn_user(message, PluginConflictWarning)
 
     def _loaded_for(self, name: object) -> LossIndex:
-        """The index, loaded first unless ``name`` is not even a string (the index refuses it)."""
-        if isinstance(name, str):
-            self._ensure_loaded()
+        """The index, with what ``name`` needs imported (unless ``name`` is not even a string: the index
+        refuses it)."""
+        if isinstance(name, str) and not self._loaded and not self._index.answers(name):
+            with self._lock:
+                if not self._loaded and not self._load_for(name):
+                    self._ensure_loaded()
         return self._index
 
     def register_plugin(

@@ -228,7 +228,12 @@ def test_warnings_during_lazy_discovery_point_at_the_first_use(monkeypatch):
     import losskit.registry
 
     broken = types.SimpleNamespace(name="broken", dist=None, load=lambda: plugin_module("not a spec"))
-    monkeypatch.setattr(losskit.registry.importlib_metadata, "entry_points", lambda group: [broken])
+
+    class Installed:  # what importlib_metadata.entry_points() returns, as far as the registry reads it
+        def select(self, group):
+            return [broken] if group == "losskit.plugins" else []
+
+    monkeypatch.setattr(losskit.registry.importlib_metadata, "entry_points", Installed)
     registry = Registry(builtins=False, strict=False)
     with pytest.warns(PluginLoadWarning) as caught:
         line = sys._getframe().f_lineno + 1
