@@ -45,7 +45,7 @@ from .compose import check_term_name
 from .declare import context_names
 from .errors import ConfigError, LossInputError, SpecError
 from .loss import ContextKeys, Loss
-from .params import _UNRESOLVED, Param, param, reduction_param
+from .params import UNRESOLVED, Param, param, reduction_param
 from .spec import LossSpec
 
 __all__ = ["WrappedLoss", "loss_class", "spec_of", "wrap"]
@@ -137,7 +137,7 @@ def _make_class(fn: Callable[..., Any], name: str) -> type[Loss]:
             context.append(inspect.Parameter(p.name, _KW, default=default))
             continue
         if isinstance(default, Param):
-            untyped = default.type is _UNRESOLVED and p.annotation is _EMPTY and isinstance(default.default, _PLAIN)
+            untyped = default.type is UNRESOLVED and p.annotation is _EMPTY and isinstance(default.default, _PLAIN)
             declared[p.name] = replace(default, type=_kind(default.default)) if untyped else default
         elif p.name == "reduction" and isinstance(default, str):
             declared[p.name] = reduction_param(default)

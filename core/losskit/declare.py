@@ -36,7 +36,7 @@ import torch
 from . import _calling
 from ._naming import did_you_mean
 from .errors import ContextError, InvalidParamError, SpecError
-from .params import _UNRESOLVED, Param, validate_params
+from .params import UNRESOLVED, Param, validate_params
 
 __all__ = ["collect_params", "context_names", "derive", "dropped_params"]
 
@@ -97,11 +97,11 @@ def _resolve(cls: type, attr: str, declared: Param) -> Param:
         raise SpecError(f"{where}: this Param is named {declared.name!r}; a declared attribute takes its name.")
     annotation = _annotation(cls, attr)
     if annotation is inspect.Parameter.empty:
-        if declared.type is _UNRESOLVED:
+        if declared.type is UNRESOLVED:
             raise SpecError(f"{where}: annotate the parameter ({attr}: float = param(...)) so its type is known.")
         return replace(declared, name=attr)
     implied = _kind_of(annotation, where)
-    if declared.type is not _UNRESOLVED and declared.type is not implied["type"]:
+    if declared.type is not UNRESOLVED and declared.type is not implied["type"]:
         raise SpecError(f"{where}: type={declared.type.__name__} contradicts the annotation {annotation!r}.")
     filled = {
         "name": attr,

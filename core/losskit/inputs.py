@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from .errors import LossInputError
-from .precision import _LOW
+from .precision import LOW_PRECISION
 
 _FULL = (torch.float32, torch.float64)  # computed in their own precision
 
@@ -137,7 +137,7 @@ def check_value_target(owner: str, input: Tensor, target: Any) -> Tensor:
         if given is dtype and dtype in _FULL:
             return target
         if input.is_floating_point() and not target.is_complex():
-            working = torch.float32 if dtype in _LOW else dtype  # losskit.precision.working(input).dtype
+            working = torch.float32 if dtype in LOW_PRECISION else dtype  # losskit.precision.working(input).dtype
             return target if given is working else target.to(working)
     check_same_shape(owner, input, target, floating=True)
     raise LossInputError(

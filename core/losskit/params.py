@@ -61,7 +61,7 @@ class Param:
     aliases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.type is _UNRESOLVED:  # param(...) in a class body: completed by losskit.declare
+        if self.type is UNRESOLVED:  # param(...) in a class body: completed by losskit.declare
             return
         if self.type not in _TYPES:
             raise SpecError(f"Param {self.name!r}: type must be one of {_TYPES}, got {self.type!r}")
@@ -218,7 +218,7 @@ def param(
         "",
         default,
         doc,
-        type=type or _UNRESOLVED,
+        type=type or UNRESOLVED,
         ge=ge,
         gt=gt,
         le=le,
@@ -236,7 +236,9 @@ class _Unresolved:
     """Placeholder type of a :func:`param` until its class reads the annotation."""
 
 
-_UNRESOLVED: Any = _Unresolved
+#: The type of a :func:`param` until its class reads the annotation (:mod:`losskit.declare`,
+#: :mod:`losskit.custom`); internal to losskit, not in ``__all__``.
+UNRESOLVED: Any = _Unresolved
 
 
 def reduction_param(default: str = "mean", choices: tuple[str, ...] = REDUCTIONS) -> Any:

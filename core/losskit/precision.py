@@ -13,14 +13,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["no_autocast", "output", "working"]
+__all__ = ["LOW_PRECISION", "no_autocast", "output", "working"]
 
-_LOW = (torch.float16, torch.bfloat16)
+#: The dtypes a loss computes in float32 (see :func:`working`) and, under autocast, returns float32 for.
+LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def working(x: Tensor) -> Tensor:
     """``x`` in the precision the maths runs in: float32 for half and bfloat16, itself otherwise."""
-    return x.float() if x.dtype in _LOW else x
+    return x.float() if x.dtype in LOW_PRECISION else x
 
 
 def output(value: Tensor, input: Tensor) -> Tensor:
@@ -30,7 +31,7 @@ def output(value: Tensor, input: Tensor) -> Tensor:
     ``torch.nn.functional.cross_entropy`` and the other losses on autocast's float32 list return.
     """
     dtype = input.dtype
-    if dtype in _LOW and torch.is_autocast_enabled(input.device.type):
+    if dtype in LOW_PRECISION and torch.is_autocast_enabled(input.device.type):
         dtype = torch.float32
     return value if value.dtype == dtype else value.to(dtype)
 

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from .errors import LossInputError
-from .precision import _LOW
+from .precision import LOW_PRECISION
 
 __all__ = ["Reduction", "mean_over", "reduce", "torch_reduces", "weighted"]
 
@@ -43,7 +43,7 @@ def torch_reduces(input: Tensor, reduction: str, weight: Tensor | None) -> bool:
         loss = F.mse_loss(working(input), target, reduction="none")
         return reduce(output(loss, input), reduction, weight=weight, owner="mse")
     """
-    if weight is not None or input.dtype in _LOW:
+    if weight is not None or input.dtype in LOW_PRECISION:
         return False
     return reduction == "sum" or reduction == "none" or (reduction == "mean" and input.numel() > 0)
 

@@ -52,6 +52,25 @@ def test_update_errors_name_the_problem():
         monitor.update(out(1.0, b=1.0))
 
 
+@pytest.mark.parametrize("named", ["names", "label"])
+def test_a_term_named_total_is_refused_with_the_fix(named):
+    from losskit import WeightedSum, build_loss, get_loss
+
+    if named == "names":
+        loss = WeightedSum([get_loss("mse"), get_loss("l1")], names=["total", "l1"])
+    else:
+        loss = build_loss({"name": "sum", "terms": [{"name": "mse", "label": "total"}, {"name": "l1"}]})
+    out = loss.breakdown(torch.zeros(3), torch.ones(3))
+    assert set(out.parts) == {"total", "l1"}
+    for feed in (Monitor(actions=[]).update, Monitor(actions=[]).validate):
+        with pytest.raises(LossInputError, match=r"term named 'total'.*WeightedSum\(names=\[\.\.\.\]\), or 'label'"):
+            feed(out)
+    monitor = Monitor(actions=[], read_every=1)
+    monitor.update(WeightedSum([get_loss("mse"), get_loss("l1")], names=["mse_total", "l1"]).breakdown(
+        torch.zeros(3), torch.ones(3)))
+    assert monitor.history.names == ("total", "mse_total", "l1")
+
+
 def test_update_returns_one_without_skip_and_keeps_the_dtype():
     monitor = Monitor(actions=[])
     multiplier = monitor.update(LossOutput(torch.tensor(1.0, dtype=torch.float64), {}))

@@ -1,12 +1,12 @@
 """``losskit check``: run the conformance suite and print a table of losses by checks, JSON or JUnit XML.
 
 Piped without ``--json`` or ``--junit``, :mod:`losskit.testing.cli_table` prints the plain table row by
-row as the checks run; this module draws the rich table, and writes JSON and JUnit XML.
+row as the checks run; this module draws the rich table, with what follows it from the same
+:func:`~losskit.testing.cli_table.summary_lines`, and writes JSON and JUnit XML.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -56,14 +56,14 @@ def check_command(targets: tuple[str, ...], only: tuple[str, ...], verbose: bool
     out = console()
     if not (as_json or junit or out.is_terminal):
         return cli_table.run_and_print(reg, targets, only=selected, verbose=verbose)
-    checks, subjects = cli_table._select(selected), cli_table._subjects(reg, targets)
+    checks, subjects = cli_table.select_checks(selected), cli_table.select_subjects(reg, targets)
     rows, seconds = _run_checks(subjects, checks)
     results = [r for row in rows for r in row]
     if junit:
         _write_junit(junit, results, seconds)
     if as_json:
-        echo_json({"checks": {c.short: c.__name__ for c in checks},
-                   "results": [asdict(r) for r in results], "summary": _counts(results, len(subjects))})
+        echo_json({"checks": {c.short: c.__name__ for c in checks}, "results": [asdict(r) for r in results],
+                   "summary": cli_table.count_statuses(results, len(subjects))})
     else:
         _print_checks(out, checks, subjects, rows, verbose)
     if junit and not as_json:
@@ -76,49 +76,30 @@ def _run_checks(subjects: Sequence[Any], checks: Sequence[Any]) -> tuple[list[li
     seconds each check took; a progress bar on stderr while it runs, where stderr is a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..testing.checks import why_not
-    from ..testing.runner import CheckResult, run_check
+    from ..testing.cli_table import run_row
 
-    rows, seconds = [], {}
+    rows: list[list[CheckResult]] = []
+    seconds: dict = {}
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     stderr = console(stderr=True)
     with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
         task = progress.add_task("checks", total=len(subjects))
         for subject in subjects:
             progress.update(task, description=subject.name)
-            row = []
-            for check in checks:
-                reason = why_not(subject, check)
-                if reason:
-                    row.append(CheckResult(subject.name, check.__name__, "n/a", reason))  # type: ignore[arg-type]
-                    continue
-                start = time.perf_counter()
-                row.append(run_check(subject, check))
-                seconds[subject.name, check.__name__] = time.perf_counter() - start
-            rows.append(row)
+            rows.append(run_row(subject, checks, seconds))
             progress.advance(task)
     return rows, seconds
-
-
-def _counts(results: Sequence[CheckResult], losses: int) -> dict[str, int]:
-    statuses = ("passed", "failed", "warned", "skipped", "xfail", "n/a")
-    return {"losses": losses, **{s.replace("n/a", "not_applicable"): sum(r.status == s for r in results)
-                                 for s in statuses}}
-
-
-_STYLES = {"passed": "green", "failed": "bold red", "warned": "bold yellow", "skipped": "yellow", "xfail": "magenta", "n/a": "dim"}
 
 
 def _print_checks(out: Console, checks: Sequence[Any], subjects: Sequence[Any], rows: Sequence[Sequence[Any]],
                   verbose: bool) -> None:
     """The table of losses by checks, the legend, the failures and the counts; coloured on a terminal."""
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
 
-    from ..testing.cli_table import _LEGEND, _marks
+    from ..testing.cli_table import STYLES, marks, summary_lines
 
-    marks = _marks()
+    mark = marks()
     names = max([len(s.name) for s in subjects] + [4])
     vertical = names + sum(len(c.short) + 3 for c in checks) > out.width  # then stack the headers' letters
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 0 if vertical else 1))
@@ -126,28 +107,19 @@ def _print_checks(out: Console, checks: Sequence[Any], subjects: Sequence[Any], 
     for c in checks:
         table.add_column("\n".join(c.short) if vertical else c.short, justify="center", vertical="bottom", no_wrap=True)
     for subject, row in zip(subjects, rows):
-        table.add_row(subject.name, *(f"[{_STYLES[r.status]}]{marks[r.status]}[/]" for r in row))
+        table.add_row(subject.name, *(f"[{STYLES[r.status]}]{mark[r.status]}[/]" for r in row))
     out.print(table, crop=False)
-    results = [r for row in rows for r in row]
-    shown = {"passed", "failed", "n/a"} | {r.status for r in results}
-    out.print("  ".join(f"[{_STYLES[k]}]{marks[k]}[/] {v}" for k, v in _LEGEND.items() if k in shown))
-    out.print("[dim]" + escape("  ".join(f"{c.short}={c.__name__}" for c in checks)) + "[/]")
-    for r in results:
-        if r.status in ("failed", "warned") or (verbose and r.status not in ("passed", "n/a")):
-            out.print(f"\n[{_STYLES[r.status]}]{marks[r.status]} {r.loss} {r.check}:[/] {escape(r.message)}")
-    counts = _counts(results, len(subjects))
-    failed = "bold red" if counts["failed"] else "green"
-    words = [f"{counts['passed']} passed", f"[{failed}]{counts['failed']} failed[/]"]
-    words += [f"{counts[k]} {w}" for k, w in (("warned", "warned"), ("xfail", "expected failures"),
-                                              ("skipped", "skipped while running")) if counts[k]]
-    out.print(f"\n[bold]{len(subjects)} losses:[/] {', '.join(words)}, {counts['not_applicable']} not applicable")
+    for line in summary_lines(checks, [r for row in rows for r in row], len(subjects), verbose=verbose, markup=True):
+        out.print(line)
 
 
 def _write_junit(path: Path, results: Sequence[CheckResult], seconds: dict) -> None:
     """JUnit XML: a testcase per loss and check; a failure, or a skip (with the reason) for the rest."""
     import xml.etree.ElementTree as ET
 
-    counts = _counts(results, 0)
+    from ..testing.cli_table import count_statuses
+
+    counts = count_statuses(results, 0)
     skipped = counts["skipped"] + counts["xfail"] + counts["not_applicable"]
     root = ET.Element("testsuites")
     suite = ET.SubElement(root, "testsuite", name="losskit check", tests=str(len(results)),
@@ -173,9 +145,9 @@ def _why_json(reg: Registry, targets: Sequence[str], only: Sequence[str] | None)
     from ..testing.checks import needs, why_not
 
     losses = []
-    for subject in cli_table._subjects(reg, targets):
+    for subject in cli_table.select_subjects(reg, targets):
         entries = []
-        for check in cli_table._select(only):
+        for check in cli_table.select_checks(only):
             reason = why_not(subject, check)
             entries.append({"check": check.__name__, "applies": not reason,
                             "needs": [str(n) for n in needs(check)], "reason": reason or None})

@@ -29,7 +29,8 @@ def stack_values(out: Any) -> tuple[tuple[str, ...], Tensor]:
 
     ``out`` is what :meth:`losskit.Loss.breakdown` returns (a ``LossOutput(total, parts)``),
     any ``(total, parts)`` pair, a mapping with a ``"total"`` (or ``"loss"``) entry and
-    the parts, or a bare total. Values are scalar tensors or numbers.
+    the parts, or a bare total. Values are scalar tensors or numbers. ``"total"`` names the
+    total, so a part of that name (a term named ``"total"``) is an error.
     """
     if isinstance(out, Mapping):
         parts = dict(out)
@@ -44,7 +45,10 @@ def stack_values(out: Any) -> tuple[tuple[str, ...], Tensor]:
     else:
         total, parts = out, {}
     if "total" in parts:
-        raise LossInputError("monitor: a part is named 'total', the name the monitor gives the sum; rename the part.")
+        raise LossInputError(
+            "monitor: the loss has a term named 'total', the name the monitor keeps for the total loss, so the two "
+            "would share one curve. Give the term another name: WeightedSum(names=[...]), or 'label' in a config."
+        )
     total = _scalar("total", total, None)
     names = ("total", *parts)
     row = [total, *(_scalar(str(k), v, total.device) for k, v in parts.items())]

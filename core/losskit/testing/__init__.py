@@ -56,9 +56,11 @@ _LAZY = {
     "ConformanceWarning": "._subject",
     "RegisteredSpec": "._subject",
     "check_loss": ".runner",
+    "collective_failure": ".distributed",
     "parametrize_with_checks": ".parametrize",
     "plugin_specs": "._subject",
     "run_in_processes": ".distributed",
+    "run_on_one_rank": ".distributed",
 }
 
 __all__ = [
@@ -69,9 +71,11 @@ __all__ = [
     "ConformanceWarning",
     "RegisteredSpec",
     "check_loss",
+    "collective_failure",
     "parametrize_with_checks",
     "plugin_specs",
     "run_in_processes",
+    "run_on_one_rank",
 ]
 
 
@@ -91,6 +95,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from ._subject import CheckSkipped, ConformanceError, ConformanceWarning, RegisteredSpec, plugin_specs
     from .checks import CHECKS
-    from .distributed import run_in_processes
+    from .distributed import collective_failure, run_in_processes, run_on_one_rank
     from .parametrize import parametrize_with_checks
     from .runner import CheckResult, check_loss

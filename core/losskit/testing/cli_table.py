@@ -3,11 +3,16 @@
 A check that does not apply to a loss (see :data:`losskit.testing.checks.APPLICABILITY`)
 is not run and shows ``-``; ``losskit check --why LOSS`` lists, for each check, whether it
 applies to that loss and, when not, why.
+
+The plain table printed here as the checks run and the rich one that ``losskit check`` draws on a
+terminal (:mod:`losskit.cli.check`) share everything but the table itself: :func:`run_row` runs a
+loss's checks, :func:`summary_lines` writes what follows the table, :func:`count_statuses` counts.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 
 from .._naming import normalize
@@ -27,9 +32,13 @@ _LEGEND = {
     "skipped": "skipped while running",
     "xfail": "expected failure",
 }
+#: rich's style for each status, on a terminal.
+STYLES = {"passed": "green", "failed": "bold red", "warned": "bold yellow", "skipped": "yellow", "xfail": "magenta",
+          "n/a": "dim"}
 
 
-def _subjects(registry: Registry, targets: Sequence[str]) -> list[RegisteredSpec]:
+def select_subjects(registry: Registry, targets: Sequence[str]) -> list[RegisteredSpec]:
+    """The losses ``losskit check TARGETS`` runs on: every installed one, or those named (a plugin: its losses)."""
     if not targets:
         return plugin_specs(registry=registry)
     plugins = {normalize(n) for i in registry.list_plugins() for n in (i.name, i.distribution or "")}
@@ -40,7 +49,8 @@ def _subjects(registry: Registry, targets: Sequence[str]) -> list[RegisteredSpec
     return list(found.values())
 
 
-def _select(only: Sequence[str] | None) -> list:
+def select_checks(only: Sequence[str] | None) -> list:
+    """The checks ``--check ONLY`` names (a check's name, short name or name without ``check_``); all by default."""
     if not only:
         return list(CHECKS)
     by_name = {c.__name__: c for c in CHECKS} | {c.short: c for c in CHECKS} | {c.__name__[6:]: c for c in CHECKS}
@@ -50,7 +60,8 @@ def _select(only: Sequence[str] | None) -> list:
     return [by_name[c] for c in only]
 
 
-def _marks() -> dict[str, str]:
+def marks() -> dict[str, str]:
+    """The mark of each status: ✓ ✗ ..., or ASCII where stdout cannot encode them."""
     try:
         "✓✗".encode(sys.stdout.encoding or "ascii")
     except (UnicodeEncodeError, LookupError):
@@ -58,41 +69,76 @@ def _marks() -> dict[str, str]:
     return _MARKS
 
 
+def run_row(subject: RegisteredSpec, checks: Sequence, seconds: dict | None = None) -> list[CheckResult]:
+    """``subject``'s result for each check; one that does not apply is not run: an ``n/a`` result with the reason.
+
+    ``seconds``, if given, collects how long each check that ran took, by ``(loss, check)``.
+    """
+    row = []
+    for check in checks:
+        reason = why_not(subject, check)
+        if reason:
+            row.append(CheckResult(subject.name, check.__name__, "n/a", reason))  # type: ignore[arg-type]
+            continue
+        start = time.perf_counter()
+        row.append(run_check(subject, check))
+        if seconds is not None:
+            seconds[subject.name, check.__name__] = time.perf_counter() - start
+    return row
+
+
+def count_statuses(results: Sequence[CheckResult], losses: int) -> dict[str, int]:
+    """The number of ``losses`` and of results of each status (``n/a`` counted as ``not_applicable``)."""
+    statuses = ("passed", "failed", "warned", "skipped", "xfail", "n/a")
+    return {"losses": losses, **{s.replace("n/a", "not_applicable"): sum(r.status == s for r in results)
+                                 for s in statuses}}
+
+
+def summary_lines(
+    checks: Sequence, results: Sequence[CheckResult], losses: int, *, verbose: bool = False, markup: bool = False
+) -> list[str]:
+    """What follows the table: the legend, the checks' names, the messages of the failures and warnings (with
+    ``verbose``, of every check that ran and did not pass), and the counts. ``markup``: in rich markup, coloured."""
+    from rich.markup import escape as rich_escape
+
+    mark, escape = marks(), rich_escape if markup else str
+
+    def paint(style: str, text: str) -> str:
+        return f"[{STYLES.get(style, style)}]{text}[/]" if markup else text
+
+    shown = {"passed", "failed", "n/a"} | {r.status for r in results}
+    lines = ["  ".join(f"{paint(k, mark[k])} {v}" for k, v in _LEGEND.items() if k in shown),
+             paint("dim", escape("  ".join(f"{c.short}={c.__name__}" for c in checks)))]
+    for r in results:
+        if r.status in ("failed", "warned") or (verbose and r.status not in ("passed", "n/a")):
+            lines.append(f"\n{paint(r.status, f'{mark[r.status]} {r.loss} {r.check}:')} {escape(r.message)}")
+    counts = count_statuses(results, losses)
+    words = [f"{counts['passed']} passed", paint("failed" if counts["failed"] else "passed", f"{counts['failed']} failed")]
+    words += [f"{counts[k]} {w}" for k, w in (("warned", "warned"), ("xfail", "expected failures"),
+                                              ("skipped", "skipped while running")) if counts[k]]
+    lines.append(f"\n{paint('bold', f'{losses} losses:')} {', '.join(words)}, {counts['not_applicable']} not applicable")
+    return lines
+
+
 def run_and_print(registry: Registry, targets: Sequence[str], *, only: Sequence[str] | None = None, verbose: bool = False) -> int:
     """Print one row per loss as it completes, then the failures; 1 if any check failed, else 0."""
-    checks, subjects, marks = _select(only), _subjects(registry, targets), _marks()
+    checks, subjects, mark = select_checks(only), select_subjects(registry, targets), marks()
     width = max([len(s.name) for s in subjects] + [4])
     print(f"{'loss':<{width}}  " + " ".join(f"{c.short:>5}" for c in checks))
     results: list[CheckResult] = []
-    not_applicable = 0
     for subject in subjects:
-        cells = []
-        for check in checks:
-            if why_not(subject, check):
-                not_applicable += 1
-                cells.append(marks["n/a"])
-                continue
-            result = run_check(subject, check)
-            results.append(result)
-            cells.append(marks[result.status])
-        print(f"{subject.name:<{width}}  " + " ".join(f"{c:>5}" for c in cells), flush=True)
-    shown = {"passed", "failed", "n/a"} | {r.status for r in results}
-    print("\n" + "  ".join(f"{marks[k]} {v}" for k, v in _LEGEND.items() if k in shown))
-    print("  ".join(f"{c.short}={c.__name__}" for c in checks))
-    failures = [r for r in results if r.status == "failed"]
-    for r in [r for r in results if r.status in ("failed", "warned") or (verbose and r.status != "passed")]:
-        print(f"\n{marks[r.status]} {r.loss} {r.check}: {r.message}")
-    counts = [f"{sum(r.status == 'passed' for r in results)} passed", f"{len(failures)} failed"]
-    for status, words in (("warned", "warned"), ("xfail", "expected failures"), ("skipped", "skipped while running")):
-        if any(r.status == status for r in results):
-            counts.append(f"{sum(r.status == status for r in results)} {words}")
-    print(f"\n{len(subjects)} losses: {', '.join(counts)}, {not_applicable} not applicable")
-    return 1 if failures else 0
+        row = run_row(subject, checks)
+        results += row
+        print(f"{subject.name:<{width}}  " + " ".join(f"{mark[r.status]:>5}" for r in row), flush=True)
+    print()
+    for line in summary_lines(checks, results, len(subjects), verbose=verbose):
+        print(line)
+    return 1 if any(r.status == "failed" for r in results) else 0
 
 
 def print_why(registry: Registry, targets: Sequence[str], *, only: Sequence[str] | None = None) -> int:
     """For each loss, each check: whether it applies and, when not, what it needs and why the loss lacks it."""
-    checks, subjects, marks = _select(only), _subjects(registry, targets), _marks()
+    checks, subjects, mark = select_checks(only), select_subjects(registry, targets), marks()
     width = max(len(c.__name__) for c in checks)
     for subject in subjects:
         reasons = {c.__name__: why_not(subject, c) for c in checks}
@@ -102,7 +148,7 @@ def print_why(registry: Registry, targets: Sequence[str], *, only: Sequence[str]
             reason = reasons[check.__name__]
             if reason:
                 wanted = " and ".join(map(str, needs(check)))
-                print(f"  {marks['n/a']:<7} {check.__name__:<{width}}  needs {wanted}: {reason}")
+                print(f"  {mark['n/a']:<7} {check.__name__:<{width}}  needs {wanted}: {reason}")
             else:
                 print(f"  {'applies':<7} {check.__name__}")
     return 0

@@ -11,11 +11,21 @@ gradients with one process over the global batch::
         return value, grad                  # anything torch.save can write
 
     per_rank = run_in_processes(worker, 3)  # [rank 0's return value, rank 1's, rank 2's]
+
+That a loss called on one rank alone fails with a clear error instead of
+hanging, and that ``gather=False`` needs no other rank, is tested with
+:func:`run_on_one_rank` and :func:`collective_failure`::
+
+    def alone():                            # module level; runs on rank 0 only
+        return collective_failure(MyLoss(), x, y)
+
+    message, waited = run_on_one_rank(alone, collective_timeout=1)
 """
 
 from __future__ import annotations
 
 import datetime
+import os
 import socket
 import tempfile
 import time
@@ -27,7 +37,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-__all__ = ["run_in_processes"]
+from ..distributed import ENV_TIMEOUT
+from ..errors import CollectiveError
+
+__all__ = ["collective_failure", "run_in_processes", "run_on_one_rank"]
 
 
 def run_in_processes(
@@ -46,10 +59,17 @@ def run_in_processes(
         TimeoutError: the processes did not all finish within ``timeout`` seconds.
     Stragglers are killed in every case.
     """
+    return _spawn("run_in_processes", fn, fn, tuple(args), world_size, timeout)
+
+
+def _spawn(
+    caller: str, named: Callable[..., Any], fn: Callable[..., Any], args: tuple, world_size: int, timeout: float
+) -> list[Any]:
+    """:func:`run_in_processes`, its errors naming ``caller`` and the function ``named`` (the user's)."""
     with tempfile.TemporaryDirectory(prefix="losskit-ranks-") as out_dir:
         context = mp.start_processes(
             _run_rank,
-            args=(fn, tuple(args), world_size, _free_port(), out_dir),
+            args=(fn, args, world_size, _free_port(), out_dir),
             nprocs=world_size,
             join=False,
             start_method="spawn",
@@ -60,13 +80,13 @@ def run_in_processes(
                 if time.monotonic() > deadline:
                     running = [rank for rank, p in enumerate(context.processes) if p.is_alive()]
                     raise TimeoutError(
-                        f"run_in_processes: {_name(fn)} did not finish within {timeout} s on {world_size} "
+                        f"{caller}: {_name(named)} did not finish within {timeout} s on {world_size} "
                         f"processes; ranks {running} were still running (a collective that not every rank calls "
                         "waits forever)."
                     )
         except (mp.ProcessRaisedException, mp.ProcessExitedException) as exc:
             raise RuntimeError(
-                f"run_in_processes: rank {exc.error_index} of {world_size} failed in {_name(fn)}:\n{exc.msg.strip()}"
+                f"{caller}: rank {exc.error_index} of {world_size} failed in {_name(named)}:\n{exc.msg.strip()}"
             ) from None  # the message already carries the rank's traceback
         finally:
             for process in context.processes:
@@ -74,6 +94,46 @@ def run_in_processes(
                     process.kill()
         # weights_only=False: these files were written just now by our own processes, and may hold any object.
         return [torch.load(Path(out_dir) / f"rank{rank}.pt", weights_only=False) for rank in range(world_size)]
+
+
+def run_on_one_rank(
+    fn: Callable[..., Any], *, args: Sequence[Any] = (), collective_timeout: float = 1.0, timeout: float = 60.0
+) -> Any:
+    """Call ``fn(*args)`` on rank 0 of two gloo processes whose rank 1 calls nothing; return its result.
+
+    Rank 1 stays in the process group, making no call, until ``fn`` returns or
+    raises; so on rank 0 a loss built with ``gather=False`` must complete, and
+    one that gathers must raise :class:`~losskit.errors.CollectiveError` after
+    ``collective_timeout`` seconds (``LOSSKIT_COLLECTIVE_TIMEOUT``, set on rank 0
+    only). ``fn`` and ``args`` follow the rules of :func:`run_in_processes`, whose
+    errors this raises; ``timeout`` bounds the whole run.
+    """
+    with tempfile.TemporaryDirectory(prefix="losskit-alone-") as flag_dir:
+        flag = str(Path(flag_dir) / "done")
+        return _spawn("run_on_one_rank", fn, _run_alone, (fn, tuple(args), collective_timeout, flag), 2, timeout)[0]
+
+
+def collective_failure(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, float]:
+    """Call ``fn(*args, **kwargs)``; return the message of the :class:`~losskit.errors.CollectiveError` it raised
+    and the seconds it took, or ``("completed", seconds)`` when it raised none."""
+    start = time.monotonic()
+    try:
+        fn(*args, **kwargs)
+    except CollectiveError as exc:
+        return str(exc), time.monotonic() - start
+    return "completed", time.monotonic() - start
+
+
+def _run_alone(rank: int, fn: Callable[..., Any], args: tuple, collective_timeout: float, flag: str) -> Any:
+    if rank == 1:  # no collective to wait on: rank 0 is out of step after its timeouts
+        while not os.path.exists(flag):
+            time.sleep(0.05)
+        return None
+    os.environ[ENV_TIMEOUT] = str(collective_timeout)
+    try:
+        return fn(*args)
+    finally:
+        Path(flag).touch()
 
 
 def _run_rank(rank: int, fn: Callable[..., Any], args: tuple, world_size: int, port: int, out_dir: str) -> None:

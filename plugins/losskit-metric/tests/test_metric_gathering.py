@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from losskit.distributed import GATHER
-from losskit.testing import run_in_processes
+from losskit.testing import collective_failure, run_on_one_rank
 from losskit_metric.multi_similarity import MultiSimilarityLoss
 from losskit_metric.nt_xent import NTXentLoss
 from losskit_metric.supcon import SupConLoss
 
 LOSSES = {"nt_xent": NTXentLoss, "supcon": SupConLoss, "multi_similarity": MultiSimilarityLoss}
+TIMEOUT = 1  # seconds, LOSSKIT_COLLECTIVE_TIMEOUT for rank 0
 
 
 def batch():
@@ -28,35 +29,17 @@ def call(name, loss):
     return loss(first, torch.tensor([0, 1, 0, 1, 2, 2]))
 
 
-def worker(rank, flag):
-    import os
-    import time
-
-    from losskit.errors import CollectiveError
-
-    if rank == 1:  # never calls a loss; stays in the group until rank 0 is done
-        while not os.path.exists(flag):
-            time.sleep(0.05)
-        return None
-    os.environ["LOSSKIT_COLLECTIVE_TIMEOUT"] = "1"
-    out = {}
+def alone():
+    """On rank 0 while rank 1 calls nothing."""
+    out = {(name, False): call(name, cls(gather=False)) for name, cls in LOSSES.items()}
     for name, cls in LOSSES.items():
-        out[name, False] = call(name, cls(gather=False))
-    for name, cls in LOSSES.items():
-        start = time.monotonic()
-        try:
-            call(name, cls())
-        except CollectiveError as exc:
-            out[name, True] = (str(exc), time.monotonic() - start)
-        else:
-            out[name, True] = ("completed", time.monotonic() - start)
-    open(flag, "w").close()
+        out[name, True] = collective_failure(call, name, cls())
     return out
 
 
 @pytest.fixture(scope="module")
-def rank0(tmp_path_factory):
-    return run_in_processes(worker, 2, args=(str(tmp_path_factory.mktemp("flag") / "done"),), timeout=60)[0]
+def rank0():
+    return run_on_one_rank(alone, collective_timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("name", LOSSES)
@@ -67,7 +50,7 @@ def test_gather_false_is_this_rank_s_batch(rank0, name):
 @pytest.mark.parametrize("name", LOSSES)
 def test_one_rank_alone_fails_naming_the_loss_and_the_fix(rank0, name):
     message, waited = rank0[name, True]
-    assert message.startswith(f"{name}: the ") and "did not complete within 1 s on rank 0" in message, message
+    assert message.startswith(f"{name}: the ") and f"did not complete within {TIMEOUT} s on rank 0" in message, message
     assert "gather=False" in message and waited < 20
 
 

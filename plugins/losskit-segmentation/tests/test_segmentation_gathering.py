@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from losskit.distributed import GATHER
-from losskit.testing import run_in_processes
+from losskit.testing import collective_failure, run_on_one_rank
 from losskit_segmentation import (
     DiceLoss,
     FocalTverskyLoss,
@@ -29,7 +29,7 @@ LOSSES = {
     "lovasz_softmax": LovaszSoftmaxLoss,
     "lovasz_hinge": LovaszHingeLoss,
 }
-TIMEOUT = "0.25"  # seconds, LOSSKIT_COLLECTIVE_TIMEOUT for rank 0
+TIMEOUT = 0.25  # seconds, LOSSKIT_COLLECTIVE_TIMEOUT for rank 0
 
 
 def batch():
@@ -47,36 +47,20 @@ def call(name, loss):
     return loss(logits, classes)
 
 
-def worker(rank, flag):
-    import os
-    import time
-
-    from losskit.errors import CollectiveError
-
-    if rank == 1:  # never calls a loss; stays in the group until rank 0 is done
-        while not os.path.exists(flag):
-            time.sleep(0.05)
-        return None
-    os.environ["LOSSKIT_COLLECTIVE_TIMEOUT"] = TIMEOUT  # short: seven losses each wait it out once
+def alone():
+    """On rank 0 while rank 1 calls nothing."""
     out = {}
     for name, cls in LOSSES.items():
         out[name, False] = call(name, cls(per_image=False, gather=False))
         out[name, "per_image"] = call(name, cls())  # per-image: no collective, whatever gather says
     for name, cls in LOSSES.items():
-        start = time.monotonic()
-        try:
-            call(name, cls(per_image=False))
-        except CollectiveError as exc:
-            out[name, True] = (str(exc), time.monotonic() - start)
-        else:
-            out[name, True] = ("completed", time.monotonic() - start)
-    open(flag, "w").close()
+        out[name, True] = collective_failure(call, name, cls(per_image=False))
     return out
 
 
 @pytest.fixture(scope="module")
-def rank0(tmp_path_factory):
-    return run_in_processes(worker, 2, args=(str(tmp_path_factory.mktemp("flag") / "done"),), timeout=60)[0]
+def rank0():
+    return run_on_one_rank(alone, collective_timeout=TIMEOUT)  # short: seven losses each wait it out once
 
 
 @pytest.mark.parametrize("name", LOSSES)
