@@ -20,6 +20,7 @@ from torch import Tensor
 
 from ..distributed import is_distributed, world_size
 from ..errors import LossInputError
+from .records import TOTAL
 
 __all__ = ["DeviceBuffer", "all_reduce_mean", "stack_values"]
 
@@ -34,7 +35,7 @@ def stack_values(out: Any) -> tuple[tuple[str, ...], Tensor]:
     """
     if isinstance(out, Mapping):
         parts = dict(out)
-        key = "total" if "total" in parts else "loss"
+        key = TOTAL if TOTAL in parts else "loss"
         if key not in parts:
             raise LossInputError(
                 f"monitor: a mapping of values needs a 'total' (or 'loss') entry, got the keys {sorted(parts)}."
@@ -44,13 +45,13 @@ def stack_values(out: Any) -> tuple[tuple[str, ...], Tensor]:
         total, parts = out[0], dict(out[1])
     else:
         total, parts = out, {}
-    if "total" in parts:
+    if TOTAL in parts:
         raise LossInputError(
             "monitor: the loss has a term named 'total', the name the monitor keeps for the total loss, so the two "
             "would share one curve. Give the term another name: WeightedSum(names=[...]), or 'label' in a config."
         )
-    total = _scalar("total", total, None)
-    names = ("total", *parts)
+    total = _scalar(TOTAL, total, None)
+    names = (TOTAL, *parts)
     row = [total, *(_scalar(str(k), v, total.device) for k, v in parts.items())]
     return names, torch.stack(row)
 

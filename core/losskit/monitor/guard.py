@@ -11,6 +11,7 @@ from torch import Tensor
 from .actions import SkipStep
 from .detectors.spike import Spike
 from .history import History
+from .records import TOTAL
 
 __all__ = ["StepGuard", "zero_skipped_grads"]
 
@@ -25,7 +26,7 @@ class StepGuard:
 
     def __init__(self, skip: SkipStep, names: Sequence[str], device: torch.device) -> None:
         self.skip = skip
-        caps = skip.cap if isinstance(skip.cap, Mapping) else ({"total": skip.cap} if skip.cap is not None else {})
+        caps = skip.cap if isinstance(skip.cap, Mapping) else ({TOTAL: skip.cap} if skip.cap is not None else {})
         unknown = sorted(set(caps) - set(names))
         if unknown:
             raise ValueError(f"SkipStep: cap given for {unknown}, which are not terms of this loss: {list(names)}")

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from ..errors import LossInputError
 from . import stats
+from .records import TOTAL
 
 __all__ = ["History"]
 
@@ -27,7 +28,7 @@ class History:
     """Per-term curves on the host, as float64 tensors (NaN: non-finite or absent)."""
 
     def __init__(self, names: Sequence[str], *, keep: int | None = 4096, weights: Mapping[str, float] | None = None):
-        if not names or names[0] != "total":
+        if not names or names[0] != TOTAL:
             raise ValueError(f"History: the first name must be 'total', got {list(names)}")
         self.names: tuple[str, ...] = tuple(names)
         self.keep = keep

@@ -32,6 +32,7 @@ from torch import Tensor
 
 from ..distributed import is_distributed
 from ..errors import LosskitError
+from .records import TOTAL
 
 __all__ = ["LogFormatError", "LoggedRun", "ValuesLog", "read_log"]
 
@@ -150,7 +151,7 @@ def _entries(record: dict[str, Any], position: int) -> Iterator[tuple[str, int, 
         split, name = (SPLITS[prefixed.group(1)], prefixed.group(2)) if prefixed else (default_split, key)
         if split is None:  # a split we do not read, such as "test"
             continue
-        found.setdefault(split, {})["total" if name == "loss" else name] = value
+        found.setdefault(split, {})[TOTAL if name == "loss" else name] = value
     for split, values in found.items():
         yield split, step, values
 
@@ -184,9 +185,9 @@ def _table(entries: list[tuple[int, dict[str, float]]], split: str, notes: list[
         notes.append(f"{split}: dropped {len(entries) - len(rows)} records lacking one of {kept}")
     rows.sort(key=lambda r: r[0])
     table = {n: [v[n] for _, v in rows] for n in kept}
-    if "total" not in table:
+    if TOTAL not in table:
         if len(table) > 1:
             notes.append(f"{split}: no 'total' or 'loss' column; the total is the unweighted sum of {kept}")
-        table = {"total": [sum(v) for v in zip(*table.values())], **(table if len(table) > 1 else {})}
-    table = {"total": table.pop("total"), **table}
+        table = {TOTAL: [sum(v) for v in zip(*table.values())], **(table if len(table) > 1 else {})}
+    table = {TOTAL: table.pop(TOTAL), **table}
     return [s for s, _ in rows], table

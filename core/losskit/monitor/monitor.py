@@ -17,7 +17,7 @@ from .detectors import Detector, Spike, default_detectors
 from .guard import StepGuard
 from .history import History, check_names
 from .logfile import ValuesLog
-from .records import Finding
+from .records import TOTAL, Finding
 
 __all__ = ["Monitor"]
 
@@ -202,5 +202,5 @@ class Monitor:
 
 def _total_dtype(out: Any) -> torch.dtype:
     """The dtype of the loss's total, which the multiplier takes (so that ``loss * multiplier`` keeps it)."""
-    total = out.get("total", out.get("loss")) if isinstance(out, Mapping) else (out[0] if isinstance(out, tuple) else out)
+    total = out.get(TOTAL, out.get("loss")) if isinstance(out, Mapping) else (out[0] if isinstance(out, tuple) else out)
     return total.dtype if isinstance(total, Tensor) and total.is_floating_point() else torch.float32

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .records import TOTAL
+
 if TYPE_CHECKING:  # pragma: no cover
     from .report import Report
 
@@ -41,12 +43,12 @@ def plot_report(report: Report, path: str | Path, *, title: str | None = None, d
     parts = list(history.names[1:])
     fig = _figure(figsize=(8, 5.5 if parts else 3.5))
     axes = fig.subplots(2 if parts else 1, 1, sharex=True, squeeze=False)
-    panels = {"total": axes[0, 0], **{p: axes[-1, 0] for p in parts}}
+    panels = {TOTAL: axes[0, 0], **{p: axes[-1, 0] for p in parts}}
     steps = history.steps.numpy()
     for name, ax in panels.items():
-        ax.plot(steps, history.column(name).numpy(), lw=0.8, label=f"{name} (train)" if name == "total" else name)
+        ax.plot(steps, history.column(name).numpy(), lw=0.8, label=f"{name} (train)" if name == TOTAL else name)
         val = history.val_column(name)
-        if name == "total" and val.numel() and torch.isfinite(val).any():
+        if name == TOTAL and val.numel() and torch.isfinite(val).any():
             ax.plot(history.val_steps.numpy(), val.numpy(), "o-", ms=3, lw=1, color="black", label="total (val)")
     unique_axes = list({id(a): a for a in panels.values()}.values())
     for ax in unique_axes:

@@ -16,7 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-__all__ = ["SEVERITIES", "Finding", "Severity", "read_findings", "write_findings"]
+__all__ = ["SEVERITIES", "TOTAL", "Finding", "Severity", "read_findings", "write_findings"]
+
+#: The term name of the total loss in findings, histories, value logs and detector settings (``terms="total"``).
+TOTAL = "total"
 
 Severity = Literal["info", "warning", "critical"]
 #: Severities in increasing order: ``info`` is worth knowing, ``warning`` needs a look, ``critical`` loses the run.

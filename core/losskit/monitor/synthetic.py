@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .records import TOTAL
+
 __all__ = ["clean_curve", "clean_run", "heavy_ball_quadratic", "measure_false_alarms", "overfitting_run", "underfitting_run"]
 
 
@@ -122,10 +124,10 @@ def measure_false_alarms(runs: int, *, steps: int = 2000, seed: int = 0, **monit
         monitor = Monitor(actions=[], read_every=500, **monitor_kwargs)
         done = 0
         for step, value in zip(val_steps.tolist(), val.tolist()):
-            monitor.extend(list(range(done, step + 1)), {"total": train[done : step + 1].tolist()})
-            monitor.validate({"total": value}, step=step)
+            monitor.extend(list(range(done, step + 1)), {TOTAL: train[done : step + 1].tolist()})
+            monitor.validate({TOTAL: value}, step=step)
             done = step + 1
-        monitor.extend(list(range(done, steps)), {"total": train[done:].tolist()})
+        monitor.extend(list(range(done, steps)), {TOTAL: train[done:].tolist()})
         monitor.close()
         with_alarm += bool(monitor.alarms)
         with_finding += bool(monitor.findings)

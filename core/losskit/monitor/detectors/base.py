@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from ..diagnoses import diagnosis
 from ..history import History
-from ..records import Finding, Severity
+from ..records import TOTAL, Finding, Severity
 
 __all__ = ["PENALTIES", "Detector"]
 
@@ -51,9 +51,9 @@ class Detector:
 
     def watched(self, history: History) -> tuple[str, ...]:
         """The terms it looks at: the total, and the parts not matching ``ignore`` (unless ``terms="total"``)."""
-        if self.terms == "total":
-            return ("total",)
-        return tuple(n for n in history.names if n == "total" or not self.ignores(n))
+        if self.terms == TOTAL:
+            return (TOTAL,)
+        return tuple(n for n in history.names if n == TOTAL or not self.ignores(n))
 
     def ignores(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.ignore)

@@ -10,7 +10,7 @@ import torch
 
 from .. import stats
 from ..history import History
-from ..records import Finding
+from ..records import TOTAL, Finding
 from .base import Detector, fmt
 
 __all__ = ["Divergence"]
@@ -77,7 +77,7 @@ class Divergence(Detector):
         return findings
 
     def _capped(self, term: str, values: list[float], steps: list[int]) -> list[Finding]:
-        cap = self.cap.get(term) if isinstance(self.cap, Mapping) else (self.cap if term == "total" else None)
+        cap = self.cap.get(term) if isinstance(self.cap, Mapping) else (self.cap if term == TOTAL else None)
         if cap is None:
             return []
         state = self.state(term, best=math.inf, armed=True)

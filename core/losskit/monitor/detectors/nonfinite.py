@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from ..history import History
-from ..records import Finding
+from ..records import TOTAL, Finding
 from .base import Detector
 
 __all__ = ["NonFinite"]
@@ -45,7 +45,7 @@ class NonFinite(Detector):
             step, value = int(steps[row]), float(values[row, j])
             if run["first_step"] is None or step < run["first_step"]:
                 parts = [n for k, n in enumerate(history.names) if k > 0 and bool(bad[row, k])]
-                run["first_step"], run["first_terms"] = step, tuple(parts or ["total"])
+                run["first_step"], run["first_terms"] = step, tuple(parts or [TOTAL])
             self.state(term)["seen"] = True
             out.append((term, step, value))
         findings = []

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..history import History
-from ..records import Finding
+from ..records import TOTAL, Finding
 from .base import PENALTIES, Detector, fmt
 
 __all__ = ["Underfitting"]
@@ -80,5 +80,5 @@ class Underfitting(Detector):
         if isinstance(self.reference, Mapping):
             given = self.reference.get(term)
         else:
-            given = self.reference if term == "total" else None
+            given = self.reference if term == TOTAL else None
         return float(given) if given is not None else history.initial(term)
