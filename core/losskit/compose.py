@@ -24,10 +24,11 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.modules import module as _torch_module
 
 from ._naming import did_you_mean
 from .errors import ConfigError, ContextError, InvalidParamError, LossInputError, excerpt
-from .loss import ContextKeys, Loss, LossOutput
+from .loss import _ABSENT, ContextKeys, Loss, LossOutput
 
 __all__ = ["Composite", "WeightedSum", "add", "check_term_name", "check_weight", "scale"]
 
@@ -83,6 +84,30 @@ def unique_names(bases: Iterable[str], taken: Iterable[str] = ()) -> tuple[str, 
     return tuple(names)
 
 
+def calls_forward_only() -> bool:
+    """Whether ``nn.Module.__call__`` on a module without hooks of its own would only call its ``forward``:
+    no global hooks (``nn.modules.module.register_module_forward_hook`` and its kin), no TorchScript trace
+    (which calls ``_slow_forward``), not inside ``torch.compile`` (which traces the modules' calls).
+
+    The test is ``nn.Module._call_impl``'s; :func:`hooked` is its per-module half.
+    """
+    m = _torch_module
+    return not (
+        torch.compiler.is_compiling()  # first: Dynamo folds it to True, and traces nothing after it
+        or m._global_forward_hooks or m._global_forward_pre_hooks or m._global_backward_hooks
+        or m._global_backward_pre_hooks or torch._C._get_tracing_state()
+    )
+
+
+def hooked(module: nn.Module) -> bool:
+    """Whether ``module`` has hooks of its own or a compiled call (``module.compile()``): then only
+    ``nn.Module.__call__`` runs it as the user asked."""
+    return bool(
+        module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks
+        or module._compiled_call_impl is not None
+    )
+
+
 def part_name(loss: Loss) -> str:
     """The key a term's value is logged under: its registry name without a ``plugin:`` qualifier."""
     return loss.config_name.rpartition(":")[2]
@@ -107,9 +132,27 @@ class Composite(Loss):
     def forward(self, input: Any, target: Any, **context: Any) -> Tensor:
         return self.evaluate(input, target, context).total
 
+    def __call__(self, input: Any = _ABSENT, target: Any = _ABSENT, *extra: Any, **context: Any) -> Tensor:
+        """:class:`~losskit.Loss`'s call, with the context checked once for every term, and ``forward``
+        called directly where ``nn.Module.__call__`` would do nothing else (no hooks: :func:`hooked`)."""
+        if extra or target is _ABSENT or input is _ABSENT or not calls_forward_only():
+            return Loss.__call__(self, input, target, *extra, **context)  # a CallError; compiling; global hooks
+        self._check_context_once(context)
+        if hooked(self):
+            return nn.Module.__call__(self, input, target, **context)
+        return self.forward(input, target, **context)
+
     def breakdown(self, input: Any, target: Any, **context: Any) -> LossOutput:
-        self.check_context(context)
+        self._check_context_once(context)
         return self.evaluate(input, target, context)
+
+    def _check_context_once(self, context: dict[str, Any]) -> None:
+        """:meth:`check_context`, skipped where nothing is given and nothing required (the common case)."""
+        cls = type(self)
+        keys = self.__dict__.get("_context_keys")
+        if (keys is None or context or keys.required or cls.check_context is not Composite.check_context
+                or cls.context_keys is not Composite.context_keys):
+            self.check_context(context)
 
     def context_keys(self) -> ContextKeys:
         """The union of the terms' context keys; computed once, as the terms are fixed at construction."""
@@ -146,17 +189,22 @@ class Composite(Loss):
         """One term's output on its share of the context; without gradient when its weight is 0.
 
         The context was checked for every term (:meth:`check_context`), so a term whose ``__call__`` and
-        ``breakdown`` are :class:`~losskit.Loss`'s runs as a module without checking it again; its one
-        part is its total, which :meth:`add_parts` detaches.
+        ``breakdown`` are :class:`~losskit.Loss`'s is not checked again: its ``forward`` runs, through
+        ``nn.Module.__call__`` where that would do more (hooks: :func:`hooked`, :func:`calls_forward_only`).
+        Its one part is its total, which :meth:`add_parts` detaches.
         """
         own = {k: v for k, v in context.items() if k in term.context_keys().accepted} if context else context
         if weight == 0.0 and torch.is_grad_enabled():
             with torch.no_grad():
                 return self.run_term(term, input, target, own, weight=1.0)
         cls = type(term)
-        if cls.breakdown is Loss.breakdown and cls.__call__ is Loss.__call__:
+        if cls.breakdown is not Loss.breakdown:
+            return term.breakdown(input, target, **own)
+        if cls.__call__ is not Loss.__call__:  # its own call (torch's calling form): its total, as breakdown's
+            return LossOutput(term(input, target, **own), {})
+        if hooked(term) or not calls_forward_only():
             return LossOutput(nn.Module.__call__(term, input, target, **own), {})
-        return term.breakdown(input, target, **own)
+        return LossOutput(term.forward(input, target, **own), {})
 
     @staticmethod
     def add_parts(parts: dict[str, Tensor], label: str, term: Loss, out: LossOutput) -> None:
@@ -168,22 +216,34 @@ class Composite(Loss):
     def weighted_total(owner: str, values: Sequence[tuple[str, float, Tensor]]) -> Tensor:
         """``sum(w * v)`` over the terms whose weight is not 0; every value must have one shape."""
         shape = values[0][2].shape
-        same = True
-        for _, _, v in values:  # a loop, not any(...): this runs on every call
-            same = same and v.shape == shape
-        if not same:
-            listed = ", ".join(f"{label} {tuple(v.shape)}" for label, _, v in values)
-            raise LossInputError(
-                f"{owner}: its terms return values of different shapes ({listed}), which cannot be added "
-                "without silently broadcasting. Give every term the same reduction, e.g. reduction='mean'."
-            )
+        for _, _, v in values:  # before any addition, which would broadcast
+            if v.shape != shape:
+                raise Composite.shape_error(owner, ((label, v.shape) for label, _, v in values))
         total: Tensor | None = None
         for _, w, v in values:
-            if w == 0.0:
-                continue
-            term = v if w == 1.0 else w * v
-            total = term if total is None else total + term
+            if w != 0.0:
+                total = Composite.add_weighted(total, w, v)
         return total if total is not None else torch.zeros_like(values[0][2])
+
+    @staticmethod
+    def add_weighted(total: Tensor | None, weight: float, value: Tensor) -> Tensor:
+        """``total + weight * value`` (``total`` ``None``: nothing yet), in one op and one autograd node where it can."""
+        if total is None:
+            return value if weight == 1.0 else weight * value
+        if weight == 1.0:
+            return total + value
+        try:
+            return torch.add(total, value, alpha=weight)
+        except RuntimeError:  # integer values, for which torch.add refuses a float alpha
+            return total + weight * value
+
+    @staticmethod
+    def shape_error(owner: str, shapes: Iterable[tuple[str, Any]]) -> LossInputError:
+        listed = ", ".join(f"{label} {tuple(shape)}" for label, shape in shapes)
+        return LossInputError(
+            f"{owner}: its terms return values of different shapes ({listed}), which cannot be added "
+            "without silently broadcasting. Give every term the same reduction, e.g. reduction='mean'."
+        )
 
 
 class WeightedSum(Composite):
@@ -261,6 +321,12 @@ class WeightedSum(Composite):
         self.weights: tuple[float, ...] = tuple(flat_weights)
         self._given_names: tuple[str | None, ...] = tuple(flat_given)
         self.names: tuple[str, ...] = tuple(n if n is not None else next(defaults) for n in flat_given)
+        # Per term, what every call needs, worked out once (the terms, like names, weights and context keys, are
+        # fixed at construction): (name, term, weight, whether it is a plain Loss: Loss's __call__ and breakdown).
+        self._plan: tuple[tuple[str, Loss, float, bool], ...] = tuple(
+            (name, term, weight, type(term).__call__ is Loss.__call__ and type(term).breakdown is Loss.breakdown)
+            for name, term, weight in zip(self.names, flat_terms, self.weights)
+        )
 
     def labelled_terms(self) -> Iterator[tuple[str, Loss]]:
         return zip(self.names, self.terms)
@@ -273,12 +339,17 @@ class WeightedSum(Composite):
         return LossOutput(self._total(input, target, context, parts), parts)
 
     def _total(self, input: Any, target: Any, context: dict[str, Any], parts: dict[str, Tensor] | None) -> Tensor:
-        """The weighted total; each term's detached value into ``parts`` unless it is ``None``."""
-        values = []
-        for label, term, weight in zip(self.names, self.terms, self.weights):
-            cls = type(term)
-            if not context and weight and cls.breakdown is Loss.breakdown and cls.__call__ is Loss.__call__:
-                value = nn.Module.__call__(term, input, target)  # run_term's plain case, inlined: the hot path
+        """The weighted total; each term's detached value into ``parts`` unless it is ``None``.
+
+        :meth:`weighted_total` inlined (the hot path): one loop, no list of values.
+        """
+        direct = not context and calls_forward_only()  # once for every term
+        total: Tensor | None = None
+        first: Tensor | None = None
+        shapes: list[torch.Size] | None = None  # every term's shape, once two differ (for the error)
+        for label, term, weight, plain in self._plan:
+            if direct and plain and weight and not hooked(term):
+                value = term.forward(input, target)  # what nn.Module.__call__ would do: run_term's plain case
                 if parts is not None:
                     parts[label] = value.detach()
             else:
@@ -286,8 +357,17 @@ class WeightedSum(Composite):
                 if parts is not None:
                     self.add_parts(parts, label, term, out)
                 value = out.total
-            values.append((label, weight, value))
-        return self.weighted_total(self._config_name, values)
+            if first is None:
+                first, shape = value, value.shape
+            elif shapes is not None or value.shape != shape:  # all the shapes so far were `shape`
+                shapes = shapes or [shape] * self.names.index(label)
+                shapes.append(value.shape)
+                continue
+            if weight != 0.0:
+                total = self.add_weighted(total, weight, value)
+        if shapes is not None:
+            raise self.shape_error(self._config_name, zip(self.names, shapes))
+        return total if total is not None else torch.zeros_like(first)
 
     def to_config(self) -> dict[str, Any]:
         terms = []
