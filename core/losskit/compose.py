@@ -24,8 +24,8 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.nn.modules import module as _torch_module
 
+from ._module_call import calls_forward_only, hooked
 from ._naming import did_you_mean
 from .errors import ConfigError, ContextError, InvalidParamError, LossInputError, excerpt
 from .loss import _ABSENT, ContextKeys, Loss, LossOutput
@@ -82,30 +82,6 @@ def unique_names(bases: Iterable[str], taken: Iterable[str] = ()) -> tuple[str, 
         names.append(name)
         used.add(name)
     return tuple(names)
-
-
-def calls_forward_only() -> bool:
-    """Whether ``nn.Module.__call__`` on a module without hooks of its own would only call its ``forward``:
-    no global hooks (``nn.modules.module.register_module_forward_hook`` and its kin), no TorchScript trace
-    (which calls ``_slow_forward``), not inside ``torch.compile`` (which traces the modules' calls).
-
-    The test is ``nn.Module._call_impl``'s; :func:`hooked` is its per-module half.
-    """
-    m = _torch_module
-    return not (
-        torch.compiler.is_compiling()  # first: Dynamo folds it to True, and traces nothing after it
-        or m._global_forward_hooks or m._global_forward_pre_hooks or m._global_backward_hooks
-        or m._global_backward_pre_hooks or torch._C._get_tracing_state()
-    )
-
-
-def hooked(module: nn.Module) -> bool:
-    """Whether ``module`` has hooks of its own or a compiled call (``module.compile()``): then only
-    ``nn.Module.__call__`` runs it as the user asked."""
-    return bool(
-        module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks
-        or module._compiled_call_impl is not None
-    )
 
 
 def part_name(loss: Loss) -> str:

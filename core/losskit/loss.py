@@ -43,6 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from . import _calling, declare
+from ._module_call import calls_forward_only, hooked
 from ._naming import did_you_mean
 from .errors import ContextError, SpecError
 from .params import Param, param, reduction_param, validate_params
@@ -227,11 +228,14 @@ class Loss(nn.Module):
             raise _calling.call_count_error(_calling.Inputs(self._config_name, ("input", "target"), ("input", "target")),
                                             tuple(a for a in (input, target, *extra) if a is not _ABSENT), context)
         # Checked eagerly before compiled code runs; tracing the check would only add guards.
-        if not torch.compiler.is_compiling():
-            keys = _PLAIN_CHECK.get(type(self))  # check_context inlined where it is Loss's own
-            if keys is None or not (context.keys() <= keys.accepted and keys.required <= context.keys()):
-                self.check_context(context)
-        return nn.Module.__call__(self, input, target, **context)
+        if torch.compiler.is_compiling():
+            return nn.Module.__call__(self, input, target, **context)
+        keys = _PLAIN_CHECK.get(type(self))  # check_context inlined where it is Loss's own
+        if keys is None or not (context.keys() <= keys.accepted and keys.required <= context.keys()):
+            self.check_context(context)
+        if hooked(self) or not calls_forward_only():
+            return nn.Module.__call__(self, input, target, **context)
+        return self.forward(input, target, **context)  # what nn.Module.__call__ would do, without its overhead
 
     def breakdown(self, input: Any, target: Any, **context: Any) -> LossOutput:
         """The loss and its named, detached per-term values for logging, computed once.

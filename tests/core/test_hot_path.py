@@ -93,6 +93,29 @@ def _terms():
     return ScaledAbsLoss(scale=1.0), ScaledAbsLoss(scale=2.0), ScaledAbsLoss(scale=3.0)
 
 
+def test_every_kind_of_hook_on_a_single_loss_still_runs():
+    """Loss.__call__ calls forward directly only where nn.Module.__call__ would do nothing else."""
+    loss, seen = ScaledAbsLoss(scale=2.0), []
+    x, y = torch.tensor([1.0, -3.0], requires_grad=True), torch.zeros(2)
+    plain = loss(x, y)
+    handles = [
+        loss.register_forward_pre_hook(lambda m, args: seen.append("pre")),
+        loss.register_forward_hook(lambda m, args, out: out * 10),  # replaces the output
+        loss.register_full_backward_hook(lambda m, gin, gout: seen.append("backward")),
+    ]
+    hooked_value = loss(x, y)
+    hooked_value.backward()
+    assert hooked_value.item() == pytest.approx(10 * plain.item()) and seen == ["pre", "backward"]
+    for handle in handles:
+        handle.remove()
+    assert loss(x, y).item() == pytest.approx(plain.item())
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, args, out: out + 1)
+    try:
+        assert loss(x, y).item() == pytest.approx(plain.item() + 1)  # a global hook
+    finally:
+        handle.remove()
+
+
 def test_breakdown_parts_and_total_match_the_terms():
     a, b, c = _terms()
     loss = WeightedSum([a, b, c], [1.0, 0.5, 0.1])
