@@ -57,12 +57,13 @@ class Indexed(NamedTuple):
 
     ``score`` is the input in the working precision, unmasked; ``index`` ``(N, 1, P)`` (``torch.long``) is the
     target class of each pixel, 0 at ignored pixels; ``valid`` ``(N, 1, P)``, in ``score``'s dtype, is 1 at the
-    pixels that are not ignored and 0 at the others.
+    pixels that are not ignored and 0 at the others, or ``None`` where no pixel is ignored (outside
+    ``torch.compile``, which always gets the mask): the common case then skips every masking pass.
     """
 
     score: Tensor
     index: Tensor
-    valid: Tensor
+    valid: Tensor | None
 
 
 def _use_multiclass(owner: str) -> str:
@@ -103,7 +104,9 @@ def _check_binary_target(owner: str, target: Tensor, ignore_index: int) -> None:
         )
 
 
-def _multiclass_target(owner: str, input: Tensor, target: Tensor, ignore_index: int) -> tuple[Tensor, Tensor]:
+def _multiclass_target(
+    owner: str, input: Tensor, target: Tensor, ignore_index: int
+) -> tuple[Tensor, Tensor | None]:
     expected = (input.shape[0], *input.shape[2:])
     if tuple(target.shape) != expected:
         hint = ""
@@ -118,7 +121,15 @@ def _multiclass_target(owner: str, input: Tensor, target: Tensor, ignore_index: 
             f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
         )
     target = check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)  # any integer dtype
+    if not torch.compiler.is_compiling():
+        if target.numel() == 0:
+            return target, None
+        lo, hi = (int(bound) for bound in torch.aminmax(target))
+        if not lo <= ignore_index <= hi:  # one pass, not two (compare, all): nothing ignored
+            return target, None
     valid = target != ignore_index
+    if not torch.compiler.is_compiling() and bool(valid.all()):
+        return target, None
     return torch.where(valid, target, 0), valid
 
 
@@ -156,7 +167,8 @@ def class_indices(owner: str, input: Tensor, target: Tensor, *, ignore_index: in
     index, valid = _multiclass_target(owner, input, target, ignore_index)
     n, c, p = input.shape[0], input.shape[1], math.prod(input.shape[2:])
     x = working(input)
-    return Indexed(x.reshape(n, c, p), index.reshape(n, 1, p), valid.reshape(n, 1, p).to(x.dtype))
+    mask = None if valid is None else valid.reshape(n, 1, p).to(x.dtype)
+    return Indexed(x.reshape(n, c, p), index.reshape(n, 1, p), mask)
 
 
 def to_probabilities(owner: str, input: Tensor, score: Tensor, *, mode: str, from_logits: bool) -> Tensor:

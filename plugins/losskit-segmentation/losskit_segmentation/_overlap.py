@@ -5,7 +5,9 @@ intersection :math:`I_c = \sum_i p_{ic} g_{ic}`, the predicted mass :math:`S_c =
 :math:`\sum_i p_{ic}^2`) and the target size :math:`G_c = \sum_i g_{ic}`; false positives and false negatives
 are :math:`S_c - I_c` and :math:`G_c - I_c` (as MONAI derives them). In multiclass mode :math:`I_c` is the
 probability of each pixel's target class, gathered and summed per class by index, and :math:`G_c` a count
-by index: no ``(N, C, P)`` one-hot, and no full-size product, exists.
+by index: no ``(N, C, P)`` one-hot, and no full-size product, exists. From logits, :math:`I_c` and :math:`S_c`
+come from :func:`~losskit_segmentation._softmax_sums.softmax_sums`, whose backward is written out in closed
+form (two passes over the probabilities, instead of autograd's walk through the gather and the softmax).
 
 With ``per_image=True`` each sum runs over one image's pixels, giving ``(N, C)``; with
 ``per_image=False`` over every pixel of the batch, giving ``(C,)``. Under ``torch.distributed`` the
@@ -19,11 +21,12 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from losskit.distributed import all_reduce_sum
+from losskit.distributed import all_reduce_sum, gathers
 from losskit.precision import no_autocast, output
 from losskit.reduction import reduce
 
 from ._inputs import class_indices, pixels, to_probabilities
+from ._softmax_sums import softmax_sums
 
 
 def region_sums(
@@ -38,13 +41,21 @@ def region_sums(
     """
     if mode == "multiclass":
         x, index, valid = class_indices(owner, input, target, ignore_index=ignore_index)
-        p = to_probabilities(owner, input, x, mode=mode, from_logits=from_logits)
-        classes, at = index.squeeze(1), valid.squeeze(1)
-        hit = p.gather(1, index).squeeze(1) * at  # (N, P): the probability of each pixel's target class
-        intersection = hit.new_zeros(p.shape[:2]).scatter_add(1, classes, hit)
-        with no_autocast(input):  # autocast would run the bmm in bfloat16
-            mass = torch.bmm(p * p if squared else p, valid.transpose(1, 2)).squeeze(-1)  # masked sums, no product
-        true = at.new_zeros(p.shape[:2]).scatter_add_(1, classes, at)
+        classes = index.squeeze(1)
+        at = x.new_ones(()).expand(classes.shape) if valid is None else valid.squeeze(1)  # (N, P)
+        if from_logits:  # softmax: the fused sums and their closed-form backward
+            intersection, mass = softmax_sums(x, index, valid, squared=squared)
+        else:
+            p = to_probabilities(owner, input, x, mode=mode, from_logits=from_logits)
+            hit = p.gather(1, index).squeeze(1) * at  # (N, P): the probability of each pixel's target class
+            intersection = hit.new_zeros(p.shape[:2]).scatter_add(1, classes, hit)
+            mass = p * p if squared else p
+            if valid is None:
+                mass = mass.sum(-1)
+            else:
+                with no_autocast(input):  # autocast would run the bmm in bfloat16
+                    mass = torch.bmm(mass, valid.transpose(1, 2)).squeeze(-1)  # masked sums, no product
+        true = x.new_zeros(x.shape[:2]).scatter_add_(1, classes, at)
     else:
         x, g, valid = pixels(owner, input, target, mode=mode, ignore_index=ignore_index)
         p = to_probabilities(owner, input, x, mode=mode, from_logits=from_logits) * valid
@@ -57,6 +68,8 @@ def class_sums(*sums: Tensor, per_image: bool, gather: bool, owner: str) -> tupl
     ``gather``, the ranks); ``owner``, the loss's name, is what a collective's error names."""
     if per_image:
         return sums
+    if not gathers(gather):  # one process: no collective to batch the three sums into
+        return tuple(s.sum(0) for s in sums)
     batch = torch.stack(sums).sum(1)
     return tuple(all_reduce_sum(batch, gather=gather, owner=owner).unbind(0))
 

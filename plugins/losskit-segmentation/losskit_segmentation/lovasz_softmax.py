@@ -79,8 +79,12 @@ class LovaszSoftmaxLoss(Loss, name="lovasz_softmax"):
         x, index, valid = class_indices("lovasz_softmax", input, target, ignore_index=ignore_index)
         p = to_probabilities("lovasz_softmax", input, x, mode="multiclass", from_logits=from_logits)
         # The Lovász extension sorts each class's errors with its targets: a bool (N, C, P) indicator, no floats.
-        fg = (index == torch.arange(p.shape[1], device=index.device).view(1, -1, 1)) & (valid != 0)
-        errors = torch.where(fg, 1 - p, p) * valid  # |g - p|
+        fg = index == torch.arange(p.shape[1], device=index.device).view(1, -1, 1)
+        if valid is not None:
+            fg &= valid != 0
+        errors = torch.where(fg, 1 - p, p)  # |g - p|
+        if valid is not None:
+            errors = errors * valid
         errors, fg = units(errors, fg, per_image=per_image, gather=gather, owner="lovasz_softmax")
         losses = lovasz_extension(errors, fg)  # (U, C)
         counted = fg.any(-1) if classes == "present" else None
