@@ -36,9 +36,12 @@ def check_class_input(owner: str, input: Tensor) -> None:
         )
 
 
-def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_index: int | None = None) -> Tensor:
+def check_class_target(
+    owner: str, input: Tensor, target: Tensor, *, ignore_index: int | None = None, values: bool = True
+) -> Tensor:
     """``input (N, C, *)`` floating and ``target (N, *)`` integer class indices in ``[0, C)`` (any integer dtype);
-    returns them as int64."""
+    returns them as int64. ``values=False``: the shapes only, for an int64 target that torch's kernel range-checks
+    itself (see ``_kernel_checks``); any other dtype is checked in full."""
     check_class_input(owner, input)
     check_tensor(owner, "target", target)
     expected = (input.shape[0], *input.shape[2:])
@@ -50,13 +53,21 @@ def check_class_target(owner: str, input: Tensor, target: Tensor, *, ignore_inde
             f"{owner}: target must hold one class index per sample, shape {expected} for input "
             f"{tuple(input.shape)}, got {tuple(target.shape)}.{hint}"
         )
+    if not values and target.dtype is torch.int64:
+        return target
     return check_class_indices(owner, target, input.shape[1], ignore_index=ignore_index)
 
 
 def check_signs(owner: str, target: Tensor) -> None:
     """Floating targets holding only -1 and +1."""
     check_floating(owner, "target", target)
-    check_value_set(owner, "target", target, (-1, 1), "For {0, 1} labels use 2 * target - 1.")
+    if target.numel() and not torch.compiler.is_compiling():
+        # |target| is 1 everywhere iff its min and max are (a nan fails): one float reduction, where comparing
+        # with each value and any() takes four passes, and much longer on CPU. Only an error looks again.
+        lo, hi = torch.aminmax(target.abs())
+        lo, hi = (lo.item(), hi.item()) if target.device.type == "cpu" else torch.stack((lo, hi)).tolist()
+        if lo != 1 or hi != 1:
+            check_value_set(owner, "target", target, (-1, 1), "For {0, 1} labels use 2 * target - 1.")
 
 
 def class_weight_tensor(owner: str, weights: tuple[float, ...] | None, input: Tensor) -> Tensor | None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, reduction_param
 from losskit.inputs import check_value_target, check_values_in
 from losskit.precision import no_autocast, output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import binary_probabilities
+from ._kernel_checks import KERNEL_ERRORS, eager_cpu
 from .reference import bce_reference
+
+
+def _check_probabilities(input: Tensor) -> None:
+    check_values_in("bce", "input", input, 0.0, 1.0, "bce takes probabilities; for logits use bce_with_logits.")
 
 
 class BCELoss(Loss, name="bce"):
@@ -46,11 +54,20 @@ class BCELoss(Loss, name="bce"):
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
         target = check_value_target("bce", input, target)
-        check_values_in("bce", "input", input, 0.0, 1.0, "bce takes probabilities; for logits use bce_with_logits.")
+        trusted = eager_cpu(input)  # torch's kernel refuses an input outside [0, 1]
+        if not trusted:
+            _check_probabilities(input)
         check_values_in("bce", "target", target, 0.0, 1.0)
-        with no_autocast(input):  # in float32 already; CUDA autocast refuses binary_cross_entropy
-            loss = F.binary_cross_entropy(working(input), target, reduction="none")
-        return reduce(output(loss, input), reduction, weight=weight, owner="bce")
+        fused = torch_reduces(input, reduction, weight)  # torch's own reduction: one autograd node
+        try:
+            # in float32 already; CUDA autocast refuses binary_cross_entropy (entering a context costs a few µs)
+            with no_autocast(input) if torch.is_autocast_enabled(input.device.type) else nullcontext():
+                loss = F.binary_cross_entropy(working(input), target, reduction=reduction if fused else "none")
+        except KERNEL_ERRORS:
+            if trusted:
+                _check_probabilities(input)  # the clear error
+            raise
+        return loss if fused else reduce(output(loss, input), reduction, weight=weight, owner="bce")
 
 
 bce_loss = BCELoss.functional

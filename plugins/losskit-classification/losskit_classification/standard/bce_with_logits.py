@@ -11,7 +11,7 @@ from losskit.contract import BINARY_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_value_target, check_values_in
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import multilabel_logits
 from .reference import bce_with_logits_reference
@@ -75,8 +75,11 @@ class BCEWithLogitsLoss(Loss, name="bce_with_logits"):
         target = check_value_target(owner, input, target)
         check_values_in(owner, "target", target, 0.0, 1.0)
         x = working(input)
-        loss = F.binary_cross_entropy_with_logits(x, target, pos_weight=_pos_weight_tensor(pos_weight, x), reduction="none")
-        return reduce(output(loss, input), reduction, weight=weight, owner=owner)
+        fused = torch_reduces(input, reduction, weight)  # torch's own reduction: one autograd node
+        loss = F.binary_cross_entropy_with_logits(
+            x, target, pos_weight=_pos_weight_tensor(pos_weight, x), reduction=reduction if fused else "none"
+        )
+        return loss if fused else reduce(output(loss, input), reduction, weight=weight, owner=owner)
 
 
 bce_with_logits_loss = BCEWithLogitsLoss.functional

@@ -10,10 +10,11 @@ from losskit.contract import DENSE_CLASS_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_tensor, check_value_target, check_values_in
 from losskit.precision import output
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import class_index_logits
 from ._classes import CLASS_WEIGHTS, check_class_input, check_class_target, class_weight_tensor, kept_weights
+from ._kernel_checks import KERNEL_ERRORS, eager_cpu, finite
 from .reference import cross_entropy_reference
 
 #: Shared with linear_cross_entropy.
@@ -86,13 +87,32 @@ class CrossEntropyLoss(Loss, name="cross_entropy", positional=("class_weights",)
                 )
             target = check_value_target(owner, input, target)  # any real dtype, in the working precision
             check_values_in(owner, "probability targets", target, 0.0, 1.0, "Each row should be a distribution.")
-            denominator = None  # the number of samples
-        else:
-            target = check_class_target(owner, input, target, ignore_index=ignore_index)  # any integer dtype, as int64
-            denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
-        loss = F.cross_entropy(
-            input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing, reduction="none"
-        )
+            fused = torch_reduces(input, reduction, None)  # torch's mean is over the samples too
+            loss = F.cross_entropy(
+                input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                reduction=reduction if fused else "none",
+            )
+            return loss if fused else output(reduce(loss, reduction, owner=owner), input)
+        trusted = eager_cpu(input)  # torch's nll_loss refuses a class index out of range
+        # any integer dtype, as int64
+        target = check_class_target(owner, input, target, ignore_index=ignore_index, values=not trusted)
+        fused = trusted and reduction != "none" and torch_reduces(input, reduction, None)
+        try:
+            loss = F.cross_entropy(
+                input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                reduction=reduction if fused else "none",
+            )
+        except KERNEL_ERRORS:
+            check_class_target(owner, input, target, ignore_index=ignore_index)  # the clear error
+            raise
+        if fused:
+            if finite(loss):  # else a nan or inf input, or nothing kept (torch's 0 / 0, losskit's 0)
+                return loss
+            loss = F.cross_entropy(
+                input, target, weight=weights, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                reduction="none",
+            )
+        denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
         return output(reduce(loss, reduction, denominator=denominator, owner=owner), input)
 
 

@@ -11,7 +11,7 @@ from torch import Tensor
 from losskit import InputContract, Loss, LossSpec, param, reduction_param
 from losskit.inputs import check_value_target, check_values_in
 from losskit.precision import output, working
-from losskit.reduction import reduce
+from losskit.reduction import reduce, torch_reduces
 
 from .._examples import log_probabilities_and_probabilities
 from .reference import kl_div_reference
@@ -61,6 +61,8 @@ class KLDivLoss(Loss, name="kl_div"):
         if not log_target:
             hint = "Targets are probabilities; for log-probabilities set log_target=True."
             check_values_in("kl_div", "target", target, 0.0, 1.0, hint)
+        if reduction in ("batchmean", "sum") and torch_reduces(input, "sum", None) and input.numel():
+            return F.kl_div(input, target, reduction=reduction, log_target=log_target)  # torch's fused sum (/ N)
         loss = output(F.kl_div(working(input), target, reduction="none", log_target=log_target), input)
         if reduction == "batchmean":  # the sum over the batch size N
             return reduce(loss, "mean", denominator=input.shape[0] if input.dim() else 1, owner="kl_div")

@@ -9,10 +9,11 @@ from losskit import Loss, LossSpec, param, reduction_param
 from losskit.contract import CLASS_LOGITS
 from losskit.inputs import check_ndim
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import class_index_logits
 from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor, nan_rows
+from ._kernel_checks import KERNEL_ERRORS, eager_cpu, holds_nan
 from .reference import multi_margin_reference
 
 
@@ -58,12 +59,22 @@ class MultiMarginLoss(Loss, name="multi_margin", positional=("p", "margin", "cla
         class_weights: tuple[float, ...] | None,
         reduction: Reduction,
     ) -> Tensor:
-        target = check_class_target("multi_margin", input, target)
+        trusted = eager_cpu(input)  # torch's kernel refuses a class index out of range
+        target = check_class_target("multi_margin", input, target, values=not trusted)
         check_ndim("multi_margin", "input", input, (2,), "(N, C)")
         work = working(input)  # torch has no half-precision CPU kernel
         weights = class_weight_tensor("multi_margin", class_weights, work)
-        loss = F.multi_margin_loss(work, target.long(), p=p, margin=margin, weight=weights, reduction="none")
-        return reduce(output(nan_rows(loss, work), input), reduction, owner="multi_margin")
+        # torch's own reduction where no row holds a nan (which its kernel would score as a finite number); its
+        # 'sum' of an empty batch is not 0
+        fused = trusted and input.numel() > 0 and torch_reduces(input, reduction, None) and not holds_nan(input)
+        try:
+            loss = F.multi_margin_loss(
+                work, target, p=p, margin=margin, weight=weights, reduction=reduction if fused else "none"
+            )
+        except KERNEL_ERRORS:
+            check_class_target("multi_margin", input, target)  # the clear error
+            raise
+        return loss if fused else reduce(output(nan_rows(loss, work), input), reduction, owner="multi_margin")
 
 
 multi_margin_loss = MultiMarginLoss.functional

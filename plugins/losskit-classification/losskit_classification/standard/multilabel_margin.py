@@ -11,15 +11,17 @@ from losskit.contract import CLASS_LOGITS
 from losskit.errors import LossInputError
 from losskit.inputs import check_ndim, check_same_shape
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import padded_label_lists
 from ._classes import nan_rows
+from ._kernel_checks import KERNEL_ERRORS, eager_cpu, holds_nan
 from .reference import multilabel_margin_reference
 
 
-def _check_label_lists(input: Tensor, target: Tensor) -> Tensor:
-    """Label lists of any integer dtype, returned as int64 (torch's kernel takes nothing else)."""
+def _check_label_lists(input: Tensor, target: Tensor, *, values: bool = True) -> Tensor:
+    """Label lists of any integer dtype, returned as int64 (torch's kernel takes nothing else);
+    ``values=False``: not the values, which torch's CPU kernel range-checks itself."""
     owner = "multilabel_margin"
     check_same_shape(owner, input, target, floating=True)
     check_ndim(owner, "input", input, (2,), "(N, C)")
@@ -29,7 +31,7 @@ def _check_label_lists(input: Tensor, target: Tensor) -> Tensor:
             f"got {target.dtype}. For a {{0, 1}} multi-hot target use multilabel_soft_margin or bce_with_logits."
         )
     target = target.long()
-    if target.numel() and not bool(((target >= -1) & (target < input.shape[1])).all()):
+    if values and target.numel() and not bool(((target >= -1) & (target < input.shape[1])).all()):
         bad = target[(target < -1) | (target >= input.shape[1])][0].item()
         raise LossInputError(
             f"{owner}: target values must be label indices in [0, {input.shape[1]}) or -1 (padding), got {bad}."
@@ -69,10 +71,18 @@ class MultiLabelMarginLoss(Loss, name="multilabel_margin"):
 
     @staticmethod
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction) -> Tensor:
-        target = _check_label_lists(input, target)
+        trusted = eager_cpu(input)  # torch's kernel refuses a label index out of range
+        target = _check_label_lists(input, target, values=not trusted)
         work = working(input)  # torch has no half-precision CPU kernel
-        loss = F.multilabel_margin_loss(work, target, reduction="none")
-        return reduce(output(nan_rows(loss, work), input), reduction, owner="multilabel_margin")
+        # torch's own reduction where no row holds a nan (which its kernel would score as a finite number); its
+        # 'sum' of an empty batch is not 0
+        fused = trusted and input.numel() > 0 and torch_reduces(input, reduction, None) and not holds_nan(input)
+        try:
+            loss = F.multilabel_margin_loss(work, target, reduction=reduction if fused else "none")
+        except KERNEL_ERRORS:
+            _check_label_lists(input, target)  # the clear error
+            raise
+        return loss if fused else reduce(output(nan_rows(loss, work), input), reduction, owner="multilabel_margin")
 
 
 multilabel_margin_loss = MultiLabelMarginLoss.functional

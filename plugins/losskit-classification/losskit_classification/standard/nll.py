@@ -6,10 +6,11 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from losskit import InputContract, Loss, LossSpec, ignore_index_param, reduction_param
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import class_index_log_probabilities
 from ._classes import CLASS_WEIGHTS, check_class_target, class_weight_tensor, kept_weights
+from ._kernel_checks import KERNEL_ERRORS, eager_cpu, finite
 from .reference import nll_reference
 
 
@@ -54,9 +55,19 @@ class NLLLoss(Loss, name="nll", positional=("class_weights",)):
         ignore_index: int,
         reduction: Reduction,
     ) -> Tensor:
-        target = check_class_target("nll", input, target, ignore_index=ignore_index)
+        trusted = eager_cpu(input)  # torch's kernel refuses a class index out of range
+        target = check_class_target("nll", input, target, ignore_index=ignore_index, values=not trusted)
         weights = class_weight_tensor("nll", class_weights, input)
-        loss = F.nll_loss(input, target.long(), weight=weights, ignore_index=ignore_index, reduction="none")
+        fused = trusted and reduction != "none" and torch_reduces(input, reduction, None)
+        try:
+            loss = F.nll_loss(input, target, weight=weights, ignore_index=ignore_index, reduction=reduction if fused else "none")
+        except KERNEL_ERRORS:
+            check_class_target("nll", input, target, ignore_index=ignore_index)  # the clear error
+            raise
+        if fused:
+            if finite(loss):  # else a nan or inf input, or nothing kept (torch's 0 / 0, losskit's 0)
+                return loss
+            loss = F.nll_loss(input, target, weight=weights, ignore_index=ignore_index, reduction="none")
         denominator = kept_weights(target, ignore_index, weights, input.dtype).sum()
         return reduce(loss, reduction, denominator=denominator, owner="nll")
 

@@ -9,10 +9,11 @@ from losskit import Loss, LossSpec, reduction_param
 from losskit.contract import SIGN_LOGITS
 from losskit.inputs import check_value_target
 from losskit.precision import output, working
-from losskit.reduction import Reduction, reduce
+from losskit.reduction import Reduction, reduce, torch_reduces
 
 from .._examples import sign_targets
 from ._classes import check_signs
+from ._kernel_checks import eager_cpu, finite
 from .reference import soft_margin_reference
 
 
@@ -47,6 +48,10 @@ class SoftMarginLoss(Loss, name="soft_margin"):
     def compute(input: Tensor, target: Tensor, *, reduction: Reduction, weight: Tensor | None = None) -> Tensor:
         target = check_value_target("soft_margin", input, target)
         check_signs("soft_margin", target)
+        if reduction != "none" and eager_cpu(input) and torch_reduces(input, reduction, weight):
+            loss = F.soft_margin_loss(input, target, reduction=reduction)  # one kernel, one autograd node
+            if finite(loss):  # else it overflowed (or met an inf or nan), and softplus below is exact
+                return loss
         # softplus(-y x) = log(1 + exp(-y x)) without the overflow of torch's soft_margin_loss at |x| > 88 (float32)
         return reduce(output(F.softplus(-target * working(input)), input), reduction, weight=weight, owner="soft_margin")
 
