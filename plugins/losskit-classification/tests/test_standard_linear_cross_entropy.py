@@ -62,6 +62,20 @@ def test_matches_torch_linear_cross_entropy(reduction, chunked_torch) -> None:
         torch.testing.assert_close(got, expected)
 
 
+def test_none_backward_takes_an_incoming_gradient_of_either_sign() -> None:
+    # the backward folds each row's incoming gradient into the softmax's factor: negative and zero ones too
+    hidden, weight, b, target = _problem(torch.float64)
+    incoming = torch.linspace(-2.0, 1.5, hidden.shape[0], dtype=torch.float64)
+    incoming[1] = 0.0
+    ours = get_loss("linear_cross_entropy", chunk_size=4, label_smoothing=0.1, reduction="none")(
+        hidden, target, classifier_weight=weight, classifier_bias=b
+    )
+    full = F.cross_entropy(hidden @ weight.T + b, target, label_smoothing=0.1, reduction="none")
+    got = torch.autograd.grad(ours, (hidden, weight, b), incoming)
+    for g, want in zip(got, torch.autograd.grad(full, (hidden, weight, b), incoming)):
+        torch.testing.assert_close(g, want)
+
+
 @pytest.mark.parametrize("reduction", ("none", "sum", "mean"))
 def test_gradcheck(reduction) -> None:
     hidden, weight, b, target = _problem(torch.float64, n=5, h=3, v=4)
@@ -102,7 +116,7 @@ def test_no_grad_gives_the_same_value() -> None:
 
 
 def test_default_chunk_keeps_the_logits_small() -> None:
-    # chunk_size=None: a chunk of logits holds at most N * H / 2 values (here 64 * 32 / 2 = 1024: 3 rows of 300)
+    # chunk_size=None: max(N * H / (2 V), min(256, H / 8)) rows, here max(3, 4) = 4 rows of 300 logits
     hidden, weight, b, target = _problem(torch.float32, n=64, h=32, v=300)
     with _LargestTensor() as mode:
         value = get_loss("linear_cross_entropy")(hidden, target, classifier_weight=weight, classifier_bias=b)

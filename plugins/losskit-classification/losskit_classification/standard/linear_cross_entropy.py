@@ -36,10 +36,17 @@ def _work_dtype(x: Tensor) -> torch.dtype:
 
 
 def _rows_per_chunk(chunk_size: int | None, rows: int, hidden: int, classes: int) -> int:
-    """``chunk_size``, or by default as many rows as keep a chunk of logits at most half the hidden states' size
-    (``N * H / 2`` values, as torch's chunked ``linear_cross_entropy``), evened out over the chunks."""
+    """``chunk_size``, or by default ``max(N * H / (2 V), min(256, H / 8))`` rows, evened out over the chunks.
+
+    The first term is torch's rule for its chunked ``linear_cross_entropy`` (a chunk of logits at most half the
+    hidden states' size). It alone gives a few rows when ``H`` is small (8 at ``H = 256, V = 32000``), and each
+    chunk's three products then read the whole ``(V, H)`` weight (and its gradient) for a thin slab of rows:
+    bound by memory traffic, not arithmetic. So up to 256 rows are taken as long as their logits hold at most
+    an eighth as many values as ``classifier_weight`` (``H / 8`` rows): the memory on top of the gradients
+    (``N * H + V * H`` values, which exist anyway) stays small.
+    """
     if chunk_size is None:
-        chunk_size = max(1, rows * hidden // (2 * max(classes, 1)))
+        chunk_size = max(1, rows * hidden // (2 * max(classes, 1)), min(256, hidden // 8))
         chunk_size = math.ceil(rows / math.ceil(rows / chunk_size)) if rows else 1
     return max(1, min(chunk_size, rows))
 
@@ -49,8 +56,9 @@ def _chunks(hidden: Tensor, weight: Tensor, bias: Tensor | None, index: Tensor, 
     """Each chunk of rows, ``row_scale * d loss / d logits`` (``None`` without ``row_scale``) and the per-row
     losses, in the working precision. The logits' buffer is reused from chunk to chunk: use it before the next.
 
-    ``d loss / d logits = softmax - (1 - eps) one_hot(y) - eps / V``; the scale is folded into the softmax's
-    normaliser, ``|s| exp(z - lse) = exp(z - (lse - log |s|))`` (an ignored row, ``s = 0``, gives exactly 0).
+    With ``m = max_c z_c`` and ``S = sum_c exp(z_c - m)`` (the logits are exponentiated in place, once):
+    ``lse = m + log S`` and ``d loss / d logits = exp(z - m) / S - (1 - eps) one_hot(y) - eps / V``, the scale
+    folded into the factor ``s / S`` (an ignored row, ``s = 0``, gives exactly 0: ``exp(z - m) <= 1``).
     """
     work, classes = _work_dtype(hidden), weight.shape[0]
     buffer = None
@@ -68,18 +76,18 @@ def _chunks(hidden: Tensor, weight: Tensor, bias: Tensor | None, index: Tensor, 
         else:
             logits = (h @ weight.T if bias is None else torch.addmm(bias, h, weight.T)).to(work)
         target = index[rows, None]
-        log_norm = logits.logsumexp(dim=1)
-        # (1 - eps) * (lse - z_y) + eps * (lse - mean_c z_c): the smoothed cross-entropy
-        loss = log_norm - (1 - smoothing) * logits.gather(1, target).squeeze(1)
+        top = logits.amax(dim=1, keepdim=True)
+        # (1 - eps) * (lse - z_y) + eps * (lse - mean_c z_c): the smoothed cross-entropy, each term shifted by m
+        shifted = (1 - smoothing) * logits.gather(1, target)
         if smoothing:
-            loss = loss - smoothing * logits.mean(dim=1)
+            shifted = shifted + smoothing * logits.mean(dim=1, keepdim=True)
+        sum_exp = logits.sub_(top).exp_().sum(dim=1)
+        loss = sum_exp.log() - (shifted - top).squeeze(1)
         if row_scale is None:
             yield rows, None, loss
             continue
         scale = row_scale[rows]
-        grad = logits.sub_((log_norm - scale.abs().log())[:, None]).exp_()
-        if bool((scale < 0).any()):  # only an incoming gradient of 'none' is negative
-            grad.mul_(scale.sign()[:, None])
+        grad = logits.mul_((scale / sum_exp)[:, None])
         if smoothing:
             grad.sub_((smoothing / classes) * scale[:, None])
         grad.scatter_add_(1, target, ((smoothing - 1) * scale)[:, None])
@@ -219,7 +227,8 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
 
     Args:
         chunk_size: rows of logits computed at once (trades memory for fewer, larger matmuls); ``None``
-            (default): one chunk of logits holds at most ``N * H / 2`` values.
+            (default): ``max(N * H / (2 V), min(256, H / 8))`` rows: a chunk of logits holds at most half as
+            many values as the hidden states or an eighth as many as the weight, whichever is more.
         ignore_index: target value that is skipped.
         label_smoothing: in ``[0, 1]``.
         reduction: ``'mean'`` | ``'sum'`` | ``'none'``.
@@ -242,7 +251,8 @@ class LinearCrossEntropyLoss(Loss, name="linear_cross_entropy"):
     """
 
     chunk_size: int | None = param(
-        None, "rows of logits computed at a time; None: as many as keep one chunk of logits at most N * H / 2 values",
+        None, "rows of logits computed at a time; None: max(N * H / (2 V), min(256, H / 8)), a chunk of logits at most "
+        "half the size of the hidden states or an eighth of the weight's, whichever is more",
         ge=1,
     )
     ignore_index: int = ignore_index_param()
