@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from ._module_call import calls_forward_only, hooked
 from ._naming import did_you_mean
 from .errors import ConfigError, ContextError, InvalidParamError, LossInputError, excerpt
-from .loss import _ABSENT, ContextKeys, Loss, LossOutput
+from .loss import ABSENT, ContextKeys, Loss, LossOutput
 
 __all__ = ["Composite", "WeightedSum", "add", "check_term_name", "check_weight", "scale"]
 
@@ -108,10 +108,10 @@ class Composite(Loss):
     def forward(self, input: Any, target: Any, **context: Any) -> Tensor:
         return self.evaluate(input, target, context).total
 
-    def __call__(self, input: Any = _ABSENT, target: Any = _ABSENT, *extra: Any, **context: Any) -> Tensor:
+    def __call__(self, input: Any = ABSENT, target: Any = ABSENT, *extra: Any, **context: Any) -> Tensor:
         """:class:`~losskit.Loss`'s call, with the context checked once for every term, and ``forward``
         called directly where ``nn.Module.__call__`` would do nothing else (no hooks: :func:`hooked`)."""
-        if extra or target is _ABSENT or input is _ABSENT or not calls_forward_only():
+        if extra or target is ABSENT or input is ABSENT or not calls_forward_only():
             return Loss.__call__(self, input, target, *extra, **context)  # a CallError; compiling; global hooks
         self._check_context_once(context)
         if hooked(self):

@@ -70,10 +70,13 @@ _CONTEXT_KEYS: dict[Any, ContextKeys] = {}
 #: Per class whose context_keys and check_context are Loss's own: its context keys, checked in __call__
 #: without a method call (the hot path). Filled by Loss.check_context on a class's first call.
 _PLAIN_CHECK: dict[type, ContextKeys] = {}
-_ABSENT: Any = object()  # an input not given (so that a wrong call count gets a CallError)
+#: An input not given (so that a wrong call count gets a CallError); internal to losskit, not in __all__.
+ABSENT: Any = object()
 
 
-def _context_keys_of(forward: Any) -> ContextKeys:
+def context_keys_of(forward: Any) -> ContextKeys:
+    """The context keys of a ``forward`` signature (its keyword-only parameters; no default: required),
+    worked out once per function; internal to losskit, not in ``__all__``."""
     # A plain dict, not functools.cache: torch.compile traces this call inside a composite's forward, and
     # Dynamo warns about every lru_cache wrapper it traces ("Dynamo detected a call to a
     # `functools.lru_cache`-wrapped function"); a dict lookup it traces silently.
@@ -194,8 +197,8 @@ class Loss(nn.Module):
 
     def context_keys(self) -> ContextKeys:
         """Context keywords this loss accepts; derived from ``forward``'s keyword-only arguments."""
-        keys = _CONTEXT_KEYS.get(type(self).forward)  # _context_keys_of inlined: this runs on every call
-        return keys if keys is not None else _context_keys_of(type(self).forward)
+        keys = _CONTEXT_KEYS.get(type(self).forward)  # context_keys_of inlined: this runs on every call
+        return keys if keys is not None else context_keys_of(type(self).forward)
 
     def check_context(self, context: dict[str, Any]) -> None:
         """Raise :class:`ContextError` for an unknown or a missing context keyword."""
@@ -223,10 +226,10 @@ class Loss(nn.Module):
                 f"call it as loss(input, target, {sorted(missing)[0]}=...)."
             )
 
-    def __call__(self, input: Any = _ABSENT, target: Any = _ABSENT, *extra: Any, **context: Any) -> Tensor:
-        if extra or target is _ABSENT or input is _ABSENT:  # a wrong call count: a CallError, never a bare TypeError
+    def __call__(self, input: Any = ABSENT, target: Any = ABSENT, *extra: Any, **context: Any) -> Tensor:
+        if extra or target is ABSENT or input is ABSENT:  # a wrong call count: a CallError, never a bare TypeError
             raise _calling.call_count_error(_calling.Inputs(self._config_name, ("input", "target"), ("input", "target")),
-                                            tuple(a for a in (input, target, *extra) if a is not _ABSENT), context)
+                                            tuple(a for a in (input, target, *extra) if a is not ABSENT), context)
         # Checked eagerly before compiled code runs; tracing the check would only add guards.
         if torch.compiler.is_compiling():
             return nn.Module.__call__(self, input, target, **context)

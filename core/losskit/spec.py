@@ -13,7 +13,7 @@ from torch import Tensor
 from ._naming import is_valid_name, normalize
 from .contract import InputContract
 from .errors import SpecError
-from .loss import ContextKeys, Loss, _context_keys_of
+from .loss import ContextKeys, Loss, context_keys_of
 from .params import Param
 
 __all__ = [
@@ -211,7 +211,7 @@ class LossSpec:
     def context_keys(self) -> ContextKeys | None:
         """The context keywords the loss takes, read from its class's ``forward``; ``None`` for a factory function."""
         if isinstance(self.factory, type) and issubclass(self.factory, Loss):
-            return _context_keys_of(self.factory.forward)
+            return context_keys_of(self.factory.forward)
         return None
 
     @property
