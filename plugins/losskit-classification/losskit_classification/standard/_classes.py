@@ -61,13 +61,7 @@ def check_class_target(
 def check_signs(owner: str, target: Tensor) -> None:
     """Floating targets holding only -1 and +1."""
     check_floating(owner, "target", target)
-    if target.numel() and not torch.compiler.is_compiling():
-        # |target| is 1 everywhere iff its min and max are (a nan fails): one float reduction, where comparing
-        # with each value and any() takes four passes, and much longer on CPU. Only an error looks again.
-        lo, hi = torch.aminmax(target.abs())
-        lo, hi = (lo.item(), hi.item()) if target.device.type == "cpu" else torch.stack((lo, hi)).tolist()
-        if lo != 1 or hi != 1:
-            check_value_set(owner, "target", target, (-1, 1), "For {0, 1} labels use 2 * target - 1.")
+    check_value_set(owner, "target", target, (-1, 1), "For {0, 1} labels use 2 * target - 1.")
 
 
 def class_weight_tensor(owner: str, weights: tuple[float, ...] | None, input: Tensor) -> Tensor | None:
