@@ -54,21 +54,25 @@ def test_update_errors_name_the_problem():
 
 @pytest.mark.parametrize("named", ["names", "label"])
 def test_a_term_named_total_is_refused_with_the_fix(named):
-    from losskit import WeightedSum, build_loss, get_loss
+    from losskit import Registry, WeightedSum, build_loss
+    from tests.core.registry_helpers import spec
 
+    registry = Registry(discover=False, builtins=False)  # the core session has no plugins: a fixture loss
+    registry.register(spec("abs_a"), spec("abs_b"))
+    a, b = registry.get_loss("abs_a"), registry.get_loss("abs_b")
     if named == "names":
-        loss = WeightedSum([get_loss("mse"), get_loss("l1")], names=["total", "l1"])
+        loss = WeightedSum([a, b], names=["total", "abs_b"])
     else:
-        loss = build_loss({"name": "sum", "terms": [{"name": "mse", "label": "total"}, {"name": "l1"}]})
+        loss = build_loss({"name": "sum", "terms": [{"name": "abs_a", "label": "total"}, {"name": "abs_b"}]},
+                          registry=registry)
     out = loss.breakdown(torch.zeros(3), torch.ones(3))
-    assert set(out.parts) == {"total", "l1"}
+    assert set(out.parts) == {"total", "abs_b"}
     for feed in (Monitor(actions=[]).update, Monitor(actions=[]).validate):
         with pytest.raises(LossInputError, match=r"term named 'total'.*WeightedSum\(names=\[\.\.\.\]\), or 'label'"):
             feed(out)
     monitor = Monitor(actions=[], read_every=1)
-    monitor.update(WeightedSum([get_loss("mse"), get_loss("l1")], names=["mse_total", "l1"]).breakdown(
-        torch.zeros(3), torch.ones(3)))
-    assert monitor.history.names == ("total", "mse_total", "l1")
+    monitor.update(WeightedSum([a, b], names=["a_total", "abs_b"]).breakdown(torch.zeros(3), torch.ones(3)))
+    assert monitor.history.names == ("total", "a_total", "abs_b")
 
 
 def test_update_returns_one_without_skip_and_keeps_the_dtype():
