@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from ._module_call import calls_forward_only, hooked
 from ._naming import did_you_mean
 from .errors import ConfigError, ContextError, InvalidParamError, LossInputError, excerpt
-from .loss import ABSENT, ContextKeys, Loss, LossOutput
+from .loss import ContextKeys, Loss, LossOutput
 
 __all__ = ["Composite", "WeightedSum", "add", "check_term_name", "check_weight", "scale"]
 
@@ -108,27 +108,9 @@ class Composite(Loss):
     def forward(self, input: Any, target: Any, **context: Any) -> Tensor:
         return self.evaluate(input, target, context).total
 
-    def __call__(self, input: Any = ABSENT, target: Any = ABSENT, *extra: Any, **context: Any) -> Tensor:
-        """:class:`~losskit.Loss`'s call, with the context checked once for every term, and ``forward``
-        called directly where ``nn.Module.__call__`` would do nothing else (no hooks: :func:`hooked`)."""
-        if extra or target is ABSENT or input is ABSENT or not calls_forward_only():
-            return Loss.__call__(self, input, target, *extra, **context)  # a CallError; compiling; global hooks
-        self._check_context_once(context)
-        if hooked(self):
-            return nn.Module.__call__(self, input, target, **context)
-        return self.forward(input, target, **context)
-
     def breakdown(self, input: Any, target: Any, **context: Any) -> LossOutput:
-        self._check_context_once(context)
+        self.check_context(context)
         return self.evaluate(input, target, context)
-
-    def _check_context_once(self, context: dict[str, Any]) -> None:
-        """:meth:`check_context`, skipped where nothing is given and nothing required (the common case)."""
-        cls = type(self)
-        keys = self.__dict__.get("_context_keys")
-        if (keys is None or context or keys.required or cls.check_context is not Composite.check_context
-                or cls.context_keys is not Composite.context_keys):
-            self.check_context(context)
 
     def context_keys(self) -> ContextKeys:
         """The union of the terms' context keys; computed once, as the terms are fixed at construction."""

@@ -70,8 +70,8 @@ _CONTEXT_KEYS: dict[Any, ContextKeys] = {}
 #: Per class whose context_keys and check_context are Loss's own: its context keys, checked in __call__
 #: without a method call (the hot path). Filled by Loss.check_context on a class's first call.
 _PLAIN_CHECK: dict[type, ContextKeys] = {}
-#: An input not given (so that a wrong call count gets a CallError); internal to losskit, not in __all__.
-ABSENT: Any = object()
+#: An input not given (so that a wrong call count gets a CallError).
+_ABSENT: Any = object()
 
 
 def context_keys_of(forward: Any) -> ContextKeys:
@@ -226,10 +226,10 @@ class Loss(nn.Module):
                 f"call it as loss(input, target, {sorted(missing)[0]}=...)."
             )
 
-    def __call__(self, input: Any = ABSENT, target: Any = ABSENT, *extra: Any, **context: Any) -> Tensor:
-        if extra or target is ABSENT or input is ABSENT:  # a wrong call count: a CallError, never a bare TypeError
+    def __call__(self, input: Any = _ABSENT, target: Any = _ABSENT, *extra: Any, **context: Any) -> Tensor:
+        if extra or target is _ABSENT or input is _ABSENT:  # a wrong call count: a CallError, never a bare TypeError
             raise _calling.call_count_error(_calling.Inputs(self._config_name, ("input", "target"), ("input", "target")),
-                                            tuple(a for a in (input, target, *extra) if a is not ABSENT), context)
+                                            tuple(a for a in (input, target, *extra) if a is not _ABSENT), context)
         # Checked eagerly before compiled code runs; tracing the check would only add guards.
         if torch.compiler.is_compiling():
             return nn.Module.__call__(self, input, target, **context)
