@@ -23,6 +23,16 @@ def torchvision_sigmoid_focal(x: Tensor, t: Tensor, alpha: float = 0.25, gamma: 
     return (alpha_t * loss).mean()
 
 
+def monai_region(x: Tensor, y: Tensor, loss: str, **options: object):  # noqa: ANN201
+    """A peer factory: MONAI's region ``loss`` (DiceLoss, TverskyLoss) from the logits ``x`` with softmax, the
+    class indices ``y`` given as the one channel it one-hot encodes."""
+    def build():
+        peer, channel = getattr(_peers.monai(), loss)(softmax=True, to_onehot_y=True, **options), y[:, None]
+        return lambda: peer(x, channel)
+
+    return build
+
+
 def sigmoid_focal(ctx: Context) -> Row:
     n, c = ctx.size((65536, 80), (512, 80))
     x, t = ctx.floats(n, c, scale=2.0), ctx.binary(n, c, p=0.1)
@@ -100,16 +110,11 @@ def dice(ctx: Context) -> Row:
         [x, y], Contender("losskit", lambda: ours(x, y)),
     )
 
-    def monai():
-        peer = _peers.monai().DiceLoss(softmax=True, to_onehot_y=True, smooth_nr=1e-5, smooth_dr=1e-5, batch=False)
-        y1 = y[:, None]
-        return lambda: peer(x, y1)
-
     def kornia():
         fn = _peers.kornia().dice_loss
         return lambda: fn(x, y, average="macro")
 
-    row.peer("MONAI DiceLoss", monai)
+    row.peer("MONAI DiceLoss", monai_region(x, y, "DiceLoss", smooth_nr=1e-5, smooth_dr=1e-5, batch=False))
     row.peer("kornia dice_loss macro", kornia)
     return row
 
@@ -125,16 +130,11 @@ def dice_batch(ctx: Context) -> Row:
         [x, y], Contender("losskit", lambda: ours(x, y)),
     )
 
-    def monai():
-        peer = _peers.monai().DiceLoss(softmax=True, to_onehot_y=True, smooth_nr=0.0, smooth_dr=0.0, batch=True)
-        y1 = y[:, None]
-        return lambda: peer(x, y1)
-
     def smp():
         peer = _peers.smp().DiceLoss(mode="multiclass", from_logits=True)
         return lambda: peer(x, y)
 
-    row.peer("MONAI DiceLoss batch", monai)
+    row.peer("MONAI DiceLoss batch", monai_region(x, y, "DiceLoss", smooth_nr=0.0, smooth_dr=0.0, batch=True))
     row.peer("smp DiceLoss", smp)
     return row
 
@@ -149,14 +149,8 @@ def jaccard(ctx: Context) -> Row:
         [x, y], Contender("losskit", lambda: ours(x, y)),
     )
 
-    def monai():
-        peer = _peers.monai().DiceLoss(
-            softmax=True, to_onehot_y=True, jaccard=True, smooth_nr=1e-5, smooth_dr=1e-5, batch=False
-        )
-        y1 = y[:, None]
-        return lambda: peer(x, y1)
-
-    row.peer("MONAI DiceLoss jaccard", monai)
+    row.peer("MONAI DiceLoss jaccard",
+             monai_region(x, y, "DiceLoss", jaccard=True, smooth_nr=1e-5, smooth_dr=1e-5, batch=False))
     return row
 
 
@@ -189,14 +183,8 @@ def tversky(ctx: Context) -> Row:
         [x, y], Contender("losskit", lambda: ours(x, y)),
     )
 
-    def monai():
-        peer = _peers.monai().TverskyLoss(
-            softmax=True, to_onehot_y=True, alpha=0.3, beta=0.7, smooth_nr=1e-5, smooth_dr=1e-5, batch=False
-        )
-        y1 = y[:, None]
-        return lambda: peer(x, y1)
-
-    row.peer("MONAI TverskyLoss", monai)
+    row.peer("MONAI TverskyLoss",
+             monai_region(x, y, "TverskyLoss", alpha=0.3, beta=0.7, smooth_nr=1e-5, smooth_dr=1e-5, batch=False))
     return row
 
 
@@ -214,15 +202,9 @@ def tversky_batch(ctx: Context) -> Row:
         peer = _peers.smp().TverskyLoss(mode="multiclass", alpha=0.3, beta=0.7)
         return lambda: peer(x, y)
 
-    def monai():
-        peer = _peers.monai().TverskyLoss(
-            softmax=True, to_onehot_y=True, alpha=0.3, beta=0.7, smooth_nr=0.0, smooth_dr=0.0, batch=True
-        )
-        y1 = y[:, None]
-        return lambda: peer(x, y1)
-
     row.peer("smp TverskyLoss", smp)
-    row.peer("MONAI TverskyLoss batch", monai)
+    row.peer("MONAI TverskyLoss batch",
+             monai_region(x, y, "TverskyLoss", alpha=0.3, beta=0.7, smooth_nr=0.0, smooth_dr=0.0, batch=True))
     return row
 
 
